@@ -1,0 +1,186 @@
+//! Docker: the only place that knows docker's command-line flags. Every function returns an
+//! argv (`docker …`) for the plan; nothing here runs anything except `find` and
+//! `buildx_version`, the read-only checks made before a run.
+
+use std::path::{Path, PathBuf};
+
+use xshell::{cmd, Shell};
+
+use crate::config::Node;
+use crate::exit::BadInput;
+
+/// `docker --tlsverify --tlscacert C/ca.pem --tlscert C/cert.pem --tlskey C/key.pem -H URL`:
+/// mutual TLS, always, to a remote node.
+pub fn remote(node: &Node) -> Vec<String> {
+    let c = &node.cert_path;
+    vec![
+        "docker".into(),
+        "--tlsverify".into(),
+        "--tlscacert".into(),
+        path(&c.join("ca.pem")),
+        "--tlscert".into(),
+        path(&c.join("cert.pem")),
+        "--tlskey".into(),
+        path(&c.join("key.pem")),
+        "-H".into(),
+        node.url.clone(),
+    ]
+}
+
+/// Build arguments for a node build, in the order docker is given them.
+pub struct NodeBuild<'a> {
+    pub tag: &'a str,
+    pub dockerfile: &'a Path,
+    pub context: &'a str,
+    pub build_args: &'a [(String, String)],
+    pub hyperv: bool,
+}
+
+/// `… build --no-cache --pull -t TAG -f DOCKERFILE CONTEXT`: upstream always rebuilds so a
+/// build picks up the base image's latest Windows patches.
+pub fn node_build(node: &Node, b: &NodeBuild) -> Vec<String> {
+    let mut argv = remote(node);
+    argv.extend(["build", "--no-cache", "--pull"].map(String::from));
+    if b.hyperv {
+        argv.push("--isolation=hyperv".into());
+    }
+    for (k, v) in b.build_args {
+        argv.push("--build-arg".into());
+        argv.push(format!("{k}={v}"));
+    }
+    argv.extend([
+        "-t".into(),
+        b.tag.into(),
+        "-f".into(),
+        path(b.dockerfile),
+        b.context.into(),
+    ]);
+    argv
+}
+
+/// `… push TAG` from the node.
+pub fn node_push(node: &Node, tag: &str) -> Vec<String> {
+    let mut argv = remote(node);
+    argv.extend(["push".into(), tag.into()]);
+    argv
+}
+
+/// The Linux cache image, built by the local buildx straight into the registry.
+pub fn cache_build(tag: &str, build_args: &[(String, String)], context: &str) -> Vec<String> {
+    let mut argv: Vec<String> = [
+        "docker",
+        "buildx",
+        "build",
+        "--progress=plain",
+        "--no-cache",
+        "--pull",
+        "--output=type=registry",
+        "--platform",
+        "linux/amd64",
+    ]
+    .map(String::from)
+    .into();
+    for (k, v) in build_args {
+        argv.push("--build-arg".into());
+        argv.push(format!("{k}={v}"));
+    }
+    argv.extend(["-t".into(), tag.into(), context.into()]);
+    argv
+}
+
+/// `docker buildx imagetools inspect --raw REF`: the manifest or index as the registry holds
+/// it, through docker's own credentials. Read-only.
+pub fn inspect_raw(reference: &str) -> Vec<String> {
+    ["docker", "buildx", "imagetools", "inspect", "--raw", reference]
+        .map(String::from)
+        .into()
+}
+
+/// `docker manifest create [--insecure] --amend LIST ENTRY…`: `docker manifest` (unlike
+/// `buildx imagetools create`) copies os.version into the list.
+pub fn manifest_create(list: &str, entries: &[String], insecure: bool) -> Vec<String> {
+    let mut argv: Vec<String> = vec!["docker".into(), "manifest".into(), "create".into()];
+    if insecure {
+        argv.push("--insecure".into());
+    }
+    argv.push("--amend".into());
+    argv.push(list.into());
+    argv.extend(entries.iter().cloned());
+    argv
+}
+
+/// `docker manifest annotate --os-version V LIST ENTRY` (needs docker ≥ 20.10).
+pub fn manifest_annotate(list: &str, entry: &str, os_version: &str) -> Vec<String> {
+    [
+        "docker",
+        "manifest",
+        "annotate",
+        "--os-version",
+        os_version,
+        list,
+        entry,
+    ]
+    .map(String::from)
+    .into()
+}
+
+/// `docker manifest push [--insecure] --purge LIST`; --purge drops the local copy so the next
+/// run starts from the registry's state, not a stale local list.
+pub fn manifest_push(list: &str, insecure: bool) -> Vec<String> {
+    let mut argv: Vec<String> = vec!["docker".into(), "manifest".into(), "push".into()];
+    if insecure {
+        argv.push("--insecure".into());
+    }
+    argv.push("--purge".into());
+    argv.push(list.into());
+    argv
+}
+
+/// The docker CLI, found on PATH. Missing is bad input (exit 2): nothing can run.
+pub fn find() -> anyhow::Result<PathBuf> {
+    which::which("docker").map_err(|_| {
+        BadInput::new(
+            "PATH",
+            std::env::var("PATH").unwrap_or_default(),
+            "no docker CLI found on it",
+            "install the docker CLI (e.g. apt-get install docker-cli / docker.io) or put it on PATH",
+        )
+    })
+}
+
+/// `docker buildx version`, read-only; missing buildx is bad input for targets that need it.
+pub fn buildx_version(sh: &Shell, docker: &Path) -> anyhow::Result<String> {
+    let out = cmd!(sh, "{docker} buildx version")
+        .quiet()
+        .ignore_stderr()
+        .read();
+    match out {
+        Ok(v) => Ok(v.trim().to_string()),
+        Err(_) => Err(BadInput::new(
+            "docker buildx",
+            docker.display().to_string(),
+            "`docker buildx version` failed: the buildx plugin is missing",
+            "install docker-buildx (Debian: docker-buildx) or put docker-buildx in ~/.docker/cli-plugins/",
+        )),
+    }
+}
+
+fn path(p: &Path) -> String {
+    p.display().to_string()
+}
+
+/// `docker manifest inspect [--insecure] -v REF`: the descriptor, with the platform docker
+/// read from the image config (os.version included when the config has it). Read-only.
+pub fn manifest_inspect_verbose(reference: &str, insecure: bool) -> Vec<String> {
+    let mut argv: Vec<String> = vec!["docker".into(), "manifest".into(), "inspect".into()];
+    if insecure {
+        argv.push("--insecure".into());
+    }
+    argv.extend(["-v".into(), reference.into()]);
+    argv
+}
+
+/// `docker manifest rm LIST`: forgets a local list (never touches the registry).
+pub fn manifest_rm(list: &str) -> Vec<String> {
+    ["docker", "manifest", "rm", list].map(String::from).into()
+}

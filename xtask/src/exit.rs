@@ -1,0 +1,84 @@
+//! Exit codes and the error types that carry them: 0 ok · 1 a step failed · 2 bad input or
+//! config · 130/143 interrupted. Every error is an `anyhow::Error`; main asks this file which
+//! code it deserves, so no other module calls `process::exit`.
+
+use std::fmt;
+
+/// Bad input found before any work starts (exit 2): names the variable or file, the value,
+/// what is wrong with it, and how to fix it.
+#[derive(Debug)]
+pub struct BadInput {
+    pub what: String,
+    pub value: String,
+    pub problem: String,
+    pub hint: String,
+}
+
+impl BadInput {
+    pub fn new(
+        what: impl Into<String>,
+        value: impl Into<String>,
+        problem: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> anyhow::Error {
+        anyhow::Error::new(BadInput {
+            what: what.into(),
+            value: value.into(),
+            problem: problem.into(),
+            hint: hint.into(),
+        })
+    }
+}
+
+impl fmt::Display for BadInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Debug-quote the value so spaces, quotes and newlines are visible.
+        write!(f, "{}={:?}: {}", self.what, self.value, self.problem)?;
+        if !self.hint.is_empty() {
+            write!(f, "\n  hint: {}", self.hint)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for BadInput {}
+
+/// A step of the plan failed (exit 1). The executor has already printed the summary.
+#[derive(Debug)]
+pub struct StepFailed(pub String);
+
+impl fmt::Display for StepFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StepFailed {}
+
+/// The run was interrupted by a signal (exit 128 + signal number: 130 for SIGINT).
+#[derive(Debug)]
+pub struct Interrupted(pub i32);
+
+impl fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self.0 {
+            2 => "SIGINT",
+            15 => "SIGTERM",
+            _ => "a signal",
+        };
+        write!(f, "interrupted by {name}")
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
+/// The exit code an error deserves. Unclassified errors (I/O on our own files, say) are 1.
+pub fn code(err: &anyhow::Error) -> u8 {
+    if err.downcast_ref::<BadInput>().is_some() {
+        2
+    } else if let Some(Interrupted(sig)) = err.downcast_ref::<Interrupted>() {
+        (128 + sig) as u8
+    } else {
+        1
+    }
+}

@@ -1,0 +1,202 @@
+//! Docker's reference grammar, hand-written: registry prefixes, repository path components,
+//! tags, and the OS-version words used in matrix tags. Kept regex-free so xtask stays a
+//! fast cold build; the grammar is small enough to read as code.
+
+/// A repository path component: `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`.
+pub fn is_path_component(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.is_empty() || !is_alnum_lower(b[0]) || !is_alnum_lower(b[b.len() - 1]) {
+        return false;
+    }
+    let mut i = 0;
+    while i < b.len() {
+        if is_alnum_lower(b[i]) {
+            i += 1;
+            continue;
+        }
+        // A separator run: ".", "_", "__" or any number of "-".
+        let start = i;
+        while i < b.len() && !is_alnum_lower(b[i]) {
+            i += 1;
+        }
+        let sep = &s[start..i];
+        let ok = sep == "." || sep == "_" || sep == "__" || sep.bytes().all(|c| c == b'-');
+        if !ok {
+            return false;
+        }
+    }
+    true
+}
+
+fn is_alnum_lower(c: u8) -> bool {
+    c.is_ascii_lowercase() || c.is_ascii_digit()
+}
+
+/// A tag: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
+pub fn is_tag(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.len() <= 128
+        && (b[0].is_ascii_alphanumeric() || b[0] == b'_')
+        && b.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.' || c == b'-')
+}
+
+/// A host name or IPv4 address: dot-separated labels `[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?`,
+/// or a bracketed IPv6 address.
+pub fn is_host(s: &str) -> bool {
+    if let Some(inner) = s.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+        return inner.parse::<std::net::Ipv6Addr>().is_ok();
+    }
+    !s.is_empty()
+        && s.split('.').all(|label| {
+            let b = label.as_bytes();
+            !b.is_empty()
+                && b[0].is_ascii_alphanumeric()
+                && b[b.len() - 1].is_ascii_alphanumeric()
+                && b.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'-')
+        })
+}
+
+/// `host[:port]` as docker accepts it in a reference or a URL.
+pub fn is_host_port(s: &str) -> bool {
+    let (host, port) = split_host_port(s);
+    is_host(host) && port.is_none_or(is_port)
+}
+
+/// Splits `host:port` (with `[v6]:port` support); the port is None when absent.
+pub fn split_host_port(s: &str) -> (&str, Option<&str>) {
+    if s.starts_with('[') {
+        return match s.find("]:") {
+            Some(i) => (&s[..=i], Some(&s[i + 2..])),
+            None => (s, None),
+        };
+    }
+    match s.rsplit_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (s, None),
+    }
+}
+
+pub fn is_port(p: &str) -> bool {
+    !p.is_empty()
+        && p.len() <= 5
+        && p.bytes().all(|c| c.is_ascii_digit())
+        && matches!(p.parse::<u32>(), Ok(1..=65535))
+}
+
+/// Why a REGISTRY value (a reference without tag: `[host[:port]/]path/…`) is invalid,
+/// or None when it is valid.
+pub fn registry_problem(r: &str) -> Option<String> {
+    if r.is_empty() {
+        return Some("it is empty".into());
+    }
+    if r.len() > 200 {
+        return Some("it is longer than 200 characters".into());
+    }
+    if r.ends_with('/') {
+        return Some("it ends with '/'".into());
+    }
+    let mut parts = r.split('/').peekable();
+    let first = parts.next().unwrap_or_default();
+    // Docker treats the first component as a registry host when it has a '.' or ':' or is
+    // localhost; otherwise it is a Docker Hub namespace and must be lowercase.
+    let is_domain = first.contains('.') || first.contains(':') || first == "localhost";
+    if is_domain {
+        if !is_host_port(first) {
+            return Some(format!("'{first}' is not a valid registry host[:port]"));
+        }
+    } else if !is_path_component(first) {
+        return Some(format!(
+            "'{first}' is not a valid repository path component (lowercase letters, digits, separators . _ __ -)"
+        ));
+    }
+    for p in parts {
+        if !is_path_component(p) {
+            return Some(format!(
+                "'{p}' is not a valid repository path component (lowercase letters, digits, separators . _ __ -)"
+            ));
+        }
+    }
+    None
+}
+
+/// Loopback registries speak plain HTTP in tests; docker manifest then needs --insecure.
+pub fn is_loopback_registry(registry: &str) -> bool {
+    let host = split_host_port(registry.split('/').next().unwrap_or_default()).0;
+    host == "localhost"
+        || host == "[::1]"
+        || host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// An OS version word for matrix mode (`1809`, `ltsc2022`, `20H2`): it becomes part of a tag
+/// and of an environment variable name (REMOTE_DOCKER_URL_<os>), so letters and digits only.
+pub fn is_os_version(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 32 && s.bytes().all(|c| c.is_ascii_alphanumeric())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn components() {
+        for ok in ["a", "abc", "a.b", "a_b", "a__b", "a---b", "powershell-helper", "e2e"] {
+            assert!(is_path_component(ok), "{ok}");
+        }
+        for bad in ["", "A", "a..b", "a___b", "-a", "a-", "a b", "a/b", "ü", "a.-b"] {
+            assert!(!is_path_component(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn tags() {
+        assert!(is_tag("7.4.6"));
+        assert!(is_tag("_x"));
+        assert!(is_tag(&"a".repeat(128)));
+        assert!(!is_tag(&"a".repeat(129)));
+        assert!(!is_tag(".x"));
+        assert!(!is_tag("-x"));
+        assert!(!is_tag("1 2"));
+        assert!(!is_tag(""));
+    }
+
+    #[test]
+    fn registries() {
+        for ok in [
+            "registry.k8s.io/e2e-test-images",
+            "127.0.0.1:5000/e2e",
+            "localhost/x",
+            "localhost:5000",
+            "myuser",
+            "[::1]:5000/a/b",
+            "gcr.io",
+        ] {
+            assert_eq!(registry_problem(ok), None, "{ok}");
+        }
+        for bad in [
+            "",
+            "Registry.k8s.io/E2E",
+            "host:99999/x",
+            "host:/x",
+            "a//b",
+            "a/",
+            "my user",
+            "$(id)",
+            "../x",
+        ] {
+            assert!(registry_problem(bad).is_some(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn loopback() {
+        assert!(is_loopback_registry("127.0.0.1:5000/e2e"));
+        assert!(is_loopback_registry("127.3.2.1/e2e"));
+        assert!(is_loopback_registry("localhost:5000"));
+        assert!(is_loopback_registry("[::1]:5000/x"));
+        assert!(!is_loopback_registry("registry.k8s.io/e2e-test-images"));
+        assert!(!is_loopback_registry("10.0.0.1:5000/x"));
+    }
+}
