@@ -58,8 +58,10 @@ shquote() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
 # ---------------------------------------------------------------- install
 
 pkg_installed() {
+	local status
 	# shellcheck disable=SC2016 # ${Status} is dpkg-query's format, not ours
-	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+	status=$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) || return 1
+	[ "$status" = "install ok installed" ]
 }
 
 install_system_packages() {
@@ -69,7 +71,10 @@ install_system_packages() {
 	done
 	[ ${#missing[@]} -eq 0 ] && return 0
 	for pkg in "${missing[@]}"; do
-		apt-cache policy "$pkg" 2>/dev/null | grep -q 'Candidate: [^(]' || need_update=1
+		# (captured, not piped into grep -q: with pipefail an early grep exit fails the pipe)
+		case "$(apt-cache policy "$pkg" 2>/dev/null)" in
+		*"Candidate: (none)"* | "") need_update=1 ;;
+		esac
 	done
 	if [ "$need_update" = 1 ]; then
 		log "apt-get update"
@@ -160,11 +165,12 @@ cmd_install() {
 
 # A pid is ours when it is alive (not a zombie) and its command line names STACK_HOME.
 ours() {
-	local pid=$1 stat
+	local pid=$1 stat cmdline
 	[ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
 	stat=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || return 1
 	[ "$stat" != Z ] || return 1
-	tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF "$STACK_HOME/"
+	cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+	[[ "$cmdline" == *"$STACK_HOME/"* ]]
 }
 
 # Every descendant of PID (dockerd starts containerd in a session of its own, so the
@@ -186,24 +192,39 @@ wait_gone() { # wait_gone SECONDS PID... -> 0 when all gone
 	done
 }
 
-stop_pid() { # stop_pid NAME PID: TERM, bounded wait, KILL; then whatever it started
-	local name=$1 pid=$2 kids=() p
-	ours "$pid" || return 0
-	mapfile -t kids < <(descendant_pids "$pid")
-	log "stopping $name (pid $pid)"
-	kill -TERM "$pid" 2>/dev/null || true
-	if ! wait_gone "$STOP_TIMEOUT" "$pid"; then
-		log "$name did not stop in ${STOP_TIMEOUT}s: KILL"
-		kill -KILL "$pid" 2>/dev/null || true
-		wait_gone 5 "$pid" || log "warning: $name (pid $pid) still there"
+# stop_pids NAME PID [NAME PID]...: TERM all at once, bounded wait, KILL what is left; then
+# whatever they had started (dockerd's containerd), the same way.
+stop_pids() {
+	local names=() pids=() kids=() p i
+	while [ $# -ge 2 ]; do
+		if ours "$2"; then
+			names+=("$1")
+			pids+=("$2")
+			mapfile -t -O "${#kids[@]}" kids < <(descendant_pids "$2")
+		fi
+		shift 2
+	done
+	[ ${#pids[@]} -eq 0 ] && return 0
+	for i in "${!pids[@]}"; do
+		log "stopping ${names[$i]} (pid ${pids[$i]})"
+		kill -TERM "${pids[$i]}" 2>/dev/null || true
+	done
+	if ! wait_gone "$STOP_TIMEOUT" "${pids[@]}"; then
+		for i in "${!pids[@]}"; do
+			ours "${pids[$i]}" || continue
+			log "${names[$i]} did not stop in ${STOP_TIMEOUT}s: KILL"
+			kill -KILL "${pids[$i]}" 2>/dev/null || true
+		done
+		wait_gone 5 "${pids[@]}" || log "warning: still there: ${pids[*]}"
 	fi
 	for p in "${kids[@]}"; do
 		ours "$p" || continue
-		log "stopping leftover pid $p of $name"
+		log "stopping leftover pid $p ($(cat "/proc/$p/comm" 2>/dev/null))"
 		kill -TERM "$p" 2>/dev/null || true
 		wait_gone 10 "$p" || kill -KILL "$p" 2>/dev/null || true
 	done
 }
+stop_pid() { stop_pids "$@"; }
 
 tail_log() {
 	[ -f "$1" ] || return 0
@@ -530,11 +551,15 @@ cmd_down() {
 	local t0 name pid p comm
 	t0=$(now_ms)
 	if [ -f "$PIDS_FILE" ]; then
-		# local and nodes first, registry last
-		for name in local "${NODES[@]/#/node-}" registry; do
+		# the daemons together (each takes ~1 s to shut down), then the registry
+		local daemons=()
+		for name in local "${NODES[@]/#/node-}"; do
 			pid=$(awk -v n="$name" '$1 == n {print $2}' "$PIDS_FILE")
-			if [ -n "$pid" ]; then stop_pid "$name" "$pid"; fi
+			if [ -n "$pid" ]; then daemons+=("$name" "$pid"); fi
 		done
+		if [ ${#daemons[@]} -gt 0 ]; then stop_pids "${daemons[@]}"; fi
+		pid=$(awk '$1 == "registry" {print $2}' "$PIDS_FILE")
+		if [ -n "$pid" ]; then stop_pid registry "$pid"; fi
 	fi
 	# Anything else still running from this STACK_HOME (e.g. an up that died before it
 	# wrote a pid): found by pid through its command line.

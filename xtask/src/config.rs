@@ -16,34 +16,94 @@ pub const URL_PLACEHOLDER: &str = "<REMOTE_DOCKER_URL>";
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct Opts {
     /// Registry prefix images are pushed under.
-    #[arg(long, env = "REGISTRY", global = true, value_name = "R", help_heading = "Variables")]
+    #[arg(
+        long,
+        env = "REGISTRY",
+        global = true,
+        value_name = "R",
+        help_heading = "Variables"
+    )]
     pub registry: Option<String>,
     /// Windows node's Docker URL, tcp://host:port (mutual TLS).
-    #[arg(long, env = "REMOTE_DOCKER_URL", global = true, value_name = "URL", help_heading = "Variables")]
+    #[arg(
+        long,
+        env = "REMOTE_DOCKER_URL",
+        global = true,
+        value_name = "URL",
+        help_heading = "Variables"
+    )]
     pub remote_docker_url: Option<String>,
     /// Folder with ca.pem, cert.pem, key.pem for the node [default: $HOME/.docker].
-    #[arg(long, env = "DOCKER_CERT_PATH", global = true, value_name = "DIR", help_heading = "Variables")]
-    pub docker_cert_path: Option<PathBuf>,
+    #[arg(
+        long,
+        env = "DOCKER_CERT_PATH",
+        global = true,
+        value_name = "DIR",
+        help_heading = "Variables"
+    )]
+    pub docker_cert_path: Option<String>,
     /// Images to handle, space separated [default: every folder of IMAGES_DIR with a VERSION].
-    #[arg(long, env = "IMAGES", global = true, value_name = "\"A B\"", help_heading = "Variables")]
+    #[arg(
+        long,
+        env = "IMAGES",
+        global = true,
+        value_name = "\"A B\"",
+        help_heading = "Variables"
+    )]
     pub images: Option<String>,
     /// Folder holding one folder per image [default: images/ of this repository].
-    #[arg(long, env = "IMAGES_DIR", global = true, value_name = "DIR", help_heading = "Variables")]
-    pub images_dir: Option<PathBuf>,
+    #[arg(
+        long,
+        env = "IMAGES_DIR",
+        global = true,
+        value_name = "DIR",
+        help_heading = "Variables"
+    )]
+    pub images_dir: Option<String>,
     /// Windows releases to build for, space separated (e.g. "1809 ltsc2022"): matrix mode.
-    #[arg(long, env = "OS_VERSIONS", global = true, value_name = "\"OS …\"", help_heading = "Variables")]
+    #[arg(
+        long,
+        env = "OS_VERSIONS",
+        global = true,
+        value_name = "\"OS …\"",
+        help_heading = "Variables"
+    )]
     pub os_versions: Option<String>,
     /// Matrix mode: client certs are read from DIR/.docker-<os> instead of DOCKER_CERT_PATH.
-    #[arg(long, env = "DOCKER_CERT_BASE_PATH", global = true, value_name = "DIR", help_heading = "Variables")]
-    pub docker_cert_base_path: Option<PathBuf>,
+    #[arg(
+        long,
+        env = "DOCKER_CERT_BASE_PATH",
+        global = true,
+        value_name = "DIR",
+        help_heading = "Variables"
+    )]
+    pub docker_cert_base_path: Option<String>,
     /// Matrix mode: "hyperv" adds --isolation=hyperv to node builds.
-    #[arg(long, env = "ISOLATION", global = true, value_name = "hyperv", help_heading = "Variables")]
+    #[arg(
+        long,
+        env = "ISOLATION",
+        global = true,
+        value_name = "hyperv",
+        help_heading = "Variables"
+    )]
     pub isolation: Option<String>,
     /// 1: the registry speaks plain HTTP (adds --insecure to docker manifest calls).
-    #[arg(long, env = "REGISTRY_INSECURE", global = true, value_name = "0|1", help_heading = "Variables")]
+    #[arg(
+        long,
+        env = "REGISTRY_INSECURE",
+        global = true,
+        value_name = "0|1",
+        help_heading = "Variables"
+    )]
     pub registry_insecure: Option<String>,
     /// Extra attempts after a transient registry error on push/list/cache [default: 3].
-    #[arg(long, env = "RETRIES", global = true, value_name = "N", help_heading = "Variables")]
+    #[arg(
+        long,
+        env = "RETRIES",
+        global = true,
+        value_name = "N",
+        help_heading = "Variables"
+    )]
     pub retries: Option<String>,
     /// Print the commands instead of running them.
     #[arg(short = 'n', long, global = true)]
@@ -121,7 +181,7 @@ impl Config {
         }
 
         let images_dir = match &opts.images_dir {
-            Some(d) if d.as_os_str().is_empty() => {
+            Some(d) if d.is_empty() => {
                 return Err(BadInput::new(
                     "IMAGES_DIR",
                     "",
@@ -129,7 +189,7 @@ impl Config {
                     "unset it to use images/ of this repository, or name a folder",
                 ))
             }
-            Some(d) => d.clone(),
+            Some(d) => PathBuf::from(d),
             None => crate::project_root().join("images"),
         };
         if !images_dir.is_dir() {
@@ -285,24 +345,24 @@ fn load_nodes(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> anyhow::Result<Vec<Node>> {
     let default_url = opts.remote_docker_url.clone().filter(|u| !u.is_empty());
-    let cert_path = match &opts.docker_cert_path {
-        Some(p) if p.as_os_str().is_empty() => {
-            return Err(BadInput::new(
+    let cert_path =
+        match &opts.docker_cert_path {
+            Some(p) if p.is_empty() => return Err(BadInput::new(
                 "DOCKER_CERT_PATH",
                 "",
                 "it is empty",
                 "unset it to use $HOME/.docker, or name the folder with ca.pem, cert.pem, key.pem",
-            ))
-        }
-        Some(p) => Some(p.clone()),
-        None => env("HOME")
-            .filter(|h| !h.is_empty())
-            .map(|h| Path::new(&h).join(".docker")),
-    };
+            )),
+            Some(p) => Some(PathBuf::from(p)),
+            None => env("HOME")
+                .filter(|h| !h.is_empty())
+                .map(|h| Path::new(&h).join(".docker")),
+        };
     let base = opts
         .docker_cert_base_path
-        .clone()
-        .filter(|p| !p.as_os_str().is_empty());
+        .as_deref()
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from);
 
     let wanted: Vec<Option<&String>> = if os_versions.is_empty() {
         vec![None]
@@ -337,13 +397,21 @@ fn load_nodes(
                         "set REMOTE_DOCKER_URL=tcp://<windows node>:2376 (see README: Windows node set-up); `cargo xtask plan TARGET` needs no node".to_string(),
                     ),
                 };
-                return Err(BadInput::new(what, "", "not set: this target talks to the Windows node", hint));
+                return Err(BadInput::new(
+                    what,
+                    "",
+                    "not set: this target talks to the Windows node",
+                    hint,
+                ));
             }
             None => URL_PLACEHOLDER.to_string(),
         };
 
         let (cert_var, certs) = match (os, &base) {
-            (Some(os), Some(b)) => ("DOCKER_CERT_BASE_PATH", Some(b.join(format!(".docker-{os}")))),
+            (Some(os), Some(b)) => (
+                "DOCKER_CERT_BASE_PATH",
+                Some(b.join(format!(".docker-{os}"))),
+            ),
             _ => ("DOCKER_CERT_PATH", cert_path.clone()),
         };
         let certs = match certs {
@@ -378,11 +446,21 @@ fn check_url(var: &str, url: &str) -> anyhow::Result<()> {
     };
     let (host, port) = names::split_host_port(rest);
     if !names::is_host(host) {
-        return Err(BadInput::new(var, url, format!("'{host}' is not a host name or IP"), hint));
+        return Err(BadInput::new(
+            var,
+            url,
+            format!("'{host}' is not a host name or IP"),
+            hint,
+        ));
     }
     match port {
         Some(p) if names::is_port(p) => Ok(()),
-        Some(p) => Err(BadInput::new(var, url, format!("'{p}' is not a port (1-65535)"), hint)),
+        Some(p) => Err(BadInput::new(
+            var,
+            url,
+            format!("'{p}' is not a port (1-65535)"),
+            hint,
+        )),
         None => Err(BadInput::new(var, url, "the port is missing", hint)),
     }
 }

@@ -91,9 +91,16 @@ pub fn cache_build(tag: &str, build_args: &[(String, String)], context: &str) ->
 /// `docker buildx imagetools inspect --raw REF`: the manifest or index as the registry holds
 /// it, through docker's own credentials. Read-only.
 pub fn inspect_raw(reference: &str) -> Vec<String> {
-    ["docker", "buildx", "imagetools", "inspect", "--raw", reference]
-        .map(String::from)
-        .into()
+    [
+        "docker",
+        "buildx",
+        "imagetools",
+        "inspect",
+        "--raw",
+        reference,
+    ]
+    .map(String::from)
+    .into()
 }
 
 /// `docker manifest create [--insecure] --amend LIST ENTRY…`: `docker manifest` (unlike

@@ -43,8 +43,15 @@ enum State {
 
 /// What step threads tell the main thread.
 enum Event {
-    Line { step: usize, text: String, stderr: bool },
-    Done { step: usize, result: Result<(), String> },
+    Line {
+        step: usize,
+        text: String,
+        stderr: bool,
+    },
+    Done {
+        step: usize,
+        result: Result<(), String>,
+    },
 }
 
 /// The pid of the docker command a step is running now, so a signal can stop it.
@@ -59,17 +66,39 @@ pub fn run(plan: &Plan, opts: &Options) -> anyhow::Result<()> {
     let mut pids: Vec<PidSlot> = (0..n).map(|_| Arc::new(Mutex::new(None))).collect();
     let mut tails: Vec<VecDeque<String>> = vec![VecDeque::new(); n];
     // Prefix lines with their step only when steps can interleave.
-    let prefixed = opts.jobs > 1 && plan.steps.iter().map(|s| &s.node).collect::<HashSet<_>>().len() > 1;
+    let prefixed = opts.jobs > 1
+        && plan
+            .steps
+            .iter()
+            .map(|s| &s.node)
+            .collect::<HashSet<_>>()
+            .len()
+            > 1;
     let (tx, rx): (Sender<Event>, Receiver<Event>) = mpsc::channel();
     let mut failed: Option<usize> = None;
     let mut running = 0usize;
     let mut signal: Option<i32> = None;
 
+    let mut signalled_at: Option<Instant> = None;
+    let mut killed = false;
     loop {
+        // A docker child that ignores SIGTERM for 10 s is killed: nothing is left running.
+        if !killed && signalled_at.is_some_and(|t| t.elapsed() > Duration::from_secs(10)) {
+            killed = true;
+            for slot in &pids {
+                if let Some(pid) = *slot.lock().unwrap_or_else(|e| e.into_inner()) {
+                    signals::kill_hard(pid);
+                }
+            }
+        }
         if signal.is_none() {
             if let Some(sig) = signals::caught() {
                 signal = Some(sig);
-                eprintln!("\nxtask: {} received, stopping running steps", Interrupted(sig));
+                signalled_at = Some(Instant::now());
+                eprintln!(
+                    "\nxtask: {} received, stopping running steps",
+                    Interrupted(sig)
+                );
                 for slot in &pids {
                     if let Some(pid) = *slot.lock().unwrap_or_else(|e| e.into_inner()) {
                         signals::terminate(pid);
@@ -86,7 +115,9 @@ pub fn run(plan: &Plan, opts: &Options) -> anyhow::Result<()> {
                 let s = &plan.steps[i];
                 let ready = state[i] == State::Pending
                     && !busy.contains(&s.node)
-                    && s.after.iter().all(|&a| matches!(state[a - 1], State::Ok(_)));
+                    && s.after
+                        .iter()
+                        .all(|&a| matches!(state[a - 1], State::Ok(_)));
                 if !ready {
                     continue;
                 }
@@ -189,7 +220,11 @@ fn run_step(step: &Step, opts: &Options, tx: &Sender<Event>, pid: &PidSlot) -> R
     match &step.action {
         Action::Run(argv) => {
             // A node build is not retried: it is long, and its failures are rarely transient.
-            let retries = if step.kind == Kind::Build { 0 } else { opts.retries };
+            let retries = if step.kind == Kind::Build {
+                0
+            } else {
+                opts.retries
+            };
             runner.with_retries(argv, retries, opts.backoff).map(|_| ())
         }
         Action::List(spec) => crate::manifest::publish(&runner, spec, opts.retries, opts.backoff),
@@ -213,7 +248,8 @@ impl Runner<'_> {
     /// Runs `argv` (argv[0] is "docker"), streaming its output. Err carries the exit status
     /// and the output tail.
     pub fn run(&self, argv: &[String], capture: bool) -> Result<Output, (String, Vec<String>)> {
-        let sh = Shell::new().map_err(|e| (format!("cannot start a shell context: {e}"), vec![]))?;
+        let sh =
+            Shell::new().map_err(|e| (format!("cannot start a shell context: {e}"), vec![]))?;
         let mut cmd: Command = sh.cmd(self.docker).args(&argv[1..]).into();
         cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -224,15 +260,26 @@ impl Runner<'_> {
         *self.pid.lock().unwrap_or_else(|e| e.into_inner()) = Some(child.id());
 
         let tail = Arc::new(Mutex::new(VecDeque::new()));
-        let out = child.stdout.take().map(|s| self.pump(s, false, capture, tail.clone()));
-        let err = child.stderr.take().map(|s| self.pump(s, true, false, tail.clone()));
-        let stdout = out.map(|h| h.join().unwrap_or_default()).unwrap_or_default();
+        let out = child
+            .stdout
+            .take()
+            .map(|s| self.pump(s, false, capture, tail.clone()));
+        let err = child
+            .stderr
+            .take()
+            .map(|s| self.pump(s, true, false, tail.clone()));
+        let stdout = out
+            .map(|h| h.join().unwrap_or_default())
+            .unwrap_or_default();
         if let Some(h) = err {
             let _ = h.join();
         }
         let status = child.wait();
         *self.pid.lock().unwrap_or_else(|e| e.into_inner()) = None;
-        let tail: Vec<String> = tail.lock().map(|t| t.iter().cloned().collect()).unwrap_or_default();
+        let tail: Vec<String> = tail
+            .lock()
+            .map(|t| t.iter().cloned().collect())
+            .unwrap_or_default();
         match status {
             Ok(s) if s.success() => Ok(Output { stdout }),
             Ok(s) => Err((format!("docker exited with {s}"), tail)),
@@ -255,7 +302,9 @@ impl Runner<'_> {
             let mut reader = BufReader::new(stream);
             let mut buf = Vec::new();
             while matches!(reader.read_until(b'\n', &mut buf), Ok(n) if n > 0) {
-                let text = String::from_utf8_lossy(&buf).trim_end_matches(['\n', '\r']).to_string();
+                let text = String::from_utf8_lossy(&buf)
+                    .trim_end_matches(['\n', '\r'])
+                    .to_string();
                 buf.clear();
                 if let Ok(mut t) = tail.lock() {
                     t.push_back(text.clone());
@@ -285,7 +334,12 @@ impl Runner<'_> {
 
     /// Runs `argv`, retrying up to `retries` times with doubling backoff when the failure
     /// looks transient (see `transient`). Each retry is announced.
-    pub fn with_retries(&self, argv: &[String], retries: u32, backoff: Duration) -> Result<Output, String> {
+    pub fn with_retries(
+        &self,
+        argv: &[String],
+        retries: u32,
+        backoff: Duration,
+    ) -> Result<Output, String> {
         let mut wait = backoff;
         let mut attempt = 0;
         loop {
@@ -373,7 +427,9 @@ fn print_summary(plan: &Plan, state: &[State], total: Duration) {
             State::Stopped(d) => ("stopped", Some(d)),
             State::Pending | State::Running(_) => ("not started", None),
         };
-        let took = took.map(|d| format!("{:.1}s", d.as_secs_f64())).unwrap_or_default();
+        let took = took
+            .map(|d| format!("{:.1}s", d.as_secs_f64()))
+            .unwrap_or_default();
         eprintln!(
             "  {:>3}  {:<11} {:>8}  {:<14} {}",
             s.id,
@@ -396,7 +452,9 @@ mod tests {
     #[test]
     fn classifies_registry_errors() {
         assert!(t("dial tcp 127.0.0.1:5000: connect: connection refused"));
-        assert!(t("received unexpected HTTP status: 503 Service Unavailable"));
+        assert!(t(
+            "received unexpected HTTP status: 503 Service Unavailable"
+        ));
         assert!(t("read: connection reset by peer"));
         assert!(!t("denied: requested access to the resource is denied"));
         assert!(!t("manifest invalid: manifest invalid"));

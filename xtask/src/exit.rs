@@ -14,6 +14,7 @@ pub struct BadInput {
     pub hint: String,
 }
 
+#[allow(clippy::new_ret_no_self)] // the error is always wanted wrapped
 impl BadInput {
     pub fn new(
         what: impl Into<String>,

@@ -152,7 +152,9 @@ fn load(cfg: &Config, name: &str, dir: &Path, wants: Wants) -> anyhow::Result<Im
                     "file",
                     base_file.display().to_string(),
                     format!("has no line for OS version {os}"),
-                    format!("add a line windows/amd64/{os}=<base image>, or drop {os} from OS_VERSIONS"),
+                    format!(
+                        "add a line windows/amd64/{os}=<base image>, or drop {os} from OS_VERSIONS"
+                    ),
                 ));
             }
         }
@@ -180,10 +182,15 @@ pub fn read_version(path: &Path) -> anyhow::Result<String> {
     let version = version.strip_suffix('\r').unwrap_or(version);
     let hint = "VERSION holds one tag on one line: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}, e.g. 7.4.6";
     if version.trim().is_empty() {
-        return Err(BadInput::new(format!("{shown}"), text, "it is empty", hint));
+        return Err(BadInput::new(shown, text, "it is empty", hint));
     }
     if version.contains('\n') {
-        return Err(BadInput::new(shown, text, "it has more than one line", hint));
+        return Err(BadInput::new(
+            shown,
+            text,
+            "it has more than one line",
+            hint,
+        ));
     }
     if !names::is_tag(version) {
         return Err(BadInput::new(shown, version, "not a valid tag", hint));
@@ -194,9 +201,8 @@ pub fn read_version(path: &Path) -> anyhow::Result<String> {
 /// BASEIMAGE: `windows/amd64/<os>=<image>` per line; blank lines and `#` comments allowed.
 pub fn read_baseimage(path: &Path, registry: &str) -> anyhow::Result<Vec<(String, String)>> {
     let shown = path.display().to_string();
-    let text = fs::read_to_string(path).map_err(|e| {
-        BadInput::new("file", &shown, format!("cannot read it: {e}"), "")
-    })?;
+    let text = fs::read_to_string(path)
+        .map_err(|e| BadInput::new("file", &shown, format!("cannot read it: {e}"), ""))?;
     let hint = "each line is windows/amd64/<os>=<image>, e.g. windows/amd64/ltsc2022=mcr.microsoft.com/windows/nanoserver:ltsc2022";
     let mut out: Vec<(String, String)> = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -209,16 +215,36 @@ pub fn read_baseimage(path: &Path, registry: &str) -> anyhow::Result<Vec<(String
             return Err(BadInput::new(at, line, "no '='", hint));
         };
         let Some(os) = key.strip_prefix("windows/amd64/") else {
-            return Err(BadInput::new(at, line, "the key does not start with windows/amd64/", hint));
+            return Err(BadInput::new(
+                at,
+                line,
+                "the key does not start with windows/amd64/",
+                hint,
+            ));
         };
         if !names::is_os_version(os) {
-            return Err(BadInput::new(at, line, format!("'{os}' is not an OS version"), hint));
+            return Err(BadInput::new(
+                at,
+                line,
+                format!("'{os}' is not an OS version"),
+                hint,
+            ));
         }
         if image.is_empty() || image.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(BadInput::new(at, line, "the image is empty or holds spaces", hint));
+            return Err(BadInput::new(
+                at,
+                line,
+                "the image is empty or holds spaces",
+                hint,
+            ));
         }
         if out.iter().any(|(o, _)| o == os) {
-            return Err(BadInput::new(at, line, format!("a second line for {os}"), hint));
+            return Err(BadInput::new(
+                at,
+                line,
+                format!("a second line for {os}"),
+                hint,
+            ));
         }
         // Upstream's convention: the word REGISTRY stands for the configured registry.
         out.push((os.to_string(), image.replace("REGISTRY", registry)));

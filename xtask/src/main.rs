@@ -144,7 +144,10 @@ fn run_target(opts: &Opts, target: &Target, print_only: bool) -> anyhow::Result<
     let plan = plan::plan(&cfg, &images, target);
     if print_only {
         if cfg.json {
-            println!("{}", serde_json::to_string_pretty(&plan::render_json(&plan))?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&plan::render_json(&plan))?
+            );
         } else {
             print!("{}", plan::render_text(&plan));
         }

@@ -13,7 +13,12 @@ use crate::exec::Runner;
 use crate::plan::{ListEntry, ListSpec};
 
 /// Resolves, creates, annotates and pushes one list.
-pub fn publish(runner: &Runner, spec: &ListSpec, retries: u32, backoff: Duration) -> Result<(), String> {
+pub fn publish(
+    runner: &Runner,
+    spec: &ListSpec,
+    retries: u32,
+    backoff: Duration,
+) -> Result<(), String> {
     let mut refs = Vec::new();
     let mut versions = Vec::new();
     for e in &spec.entries {
@@ -22,25 +27,35 @@ pub fn publish(runner: &Runner, spec: &ListSpec, retries: u32, backoff: Duration
             Some(v) => v,
             None => base_os_version(runner, e)?,
         };
-        runner.say(format!("xtask: {} → {reference} (os.version {os_version})", e.tag));
+        runner.say(format!(
+            "xtask: {} → {reference} (os.version {os_version})",
+            e.tag
+        ));
         refs.push(reference);
         versions.push(os_version);
     }
     // A stale local list from an earlier, failed run would be amended, not replaced: drop it.
     let _ = runner.run(&docker::manifest_rm(&spec.list), true);
-    run(runner, &docker::manifest_create(&spec.list, &refs, spec.insecure))?;
+    run(
+        runner,
+        &docker::manifest_create(&spec.list, &refs, spec.insecure),
+    )?;
     for (r, v) in refs.iter().zip(&versions) {
         run(runner, &docker::manifest_annotate(&spec.list, r, v))?;
     }
     runner
-        .with_retries(&docker::manifest_push(&spec.list, spec.insecure), retries, backoff)
+        .with_retries(
+            &docker::manifest_push(&spec.list, spec.insecure),
+            retries,
+            backoff,
+        )
         .map(|_| ())
 }
 
 fn run(runner: &Runner, argv: &[String]) -> Result<Value, String> {
-    let out = runner.run(argv, true).map_err(|(msg, tail)| {
-        format!("{msg}: `{}`: {}", argv[1..].join(" "), tail.join(" / "))
-    })?;
+    let out = runner
+        .run(argv, true)
+        .map_err(|(msg, tail)| format!("{msg}: `{}`: {}", argv[1..].join(" "), tail.join(" / ")))?;
     Ok(serde_json::from_str(&out.stdout).unwrap_or(Value::Null))
 }
 
@@ -66,15 +81,23 @@ fn entry_ref(runner: &Runner, spec: &ListSpec, e: &ListEntry) -> Result<String, 
 
 /// The windows/amd64 descriptor of an index, skipping attestations (`unknown/unknown`).
 pub fn windows_entry(index: &Value) -> Option<&Value> {
-    index["manifests"].as_array()?.iter().find(|m| {
-        m["platform"]["os"] == "windows" && m["platform"]["architecture"] == "amd64"
-    })
+    index["manifests"]
+        .as_array()?
+        .iter()
+        .find(|m| m["platform"]["os"] == "windows" && m["platform"]["architecture"] == "amd64")
 }
 
 /// os.version from the image config, as `docker manifest inspect -v` reports it (docker
 /// fills the descriptor's platform from the config). BuildKit 0.13 leaves it out.
-fn config_os_version(runner: &Runner, reference: &str, insecure: bool) -> Result<Option<String>, String> {
-    let v = run(runner, &docker::manifest_inspect_verbose(reference, insecure))?;
+fn config_os_version(
+    runner: &Runner,
+    reference: &str,
+    insecure: bool,
+) -> Result<Option<String>, String> {
+    let v = run(
+        runner,
+        &docker::manifest_inspect_verbose(reference, insecure),
+    )?;
     Ok(v["Descriptor"]["platform"]["os.version"]
         .as_str()
         .filter(|s| !s.is_empty())

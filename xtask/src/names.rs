@@ -38,7 +38,8 @@ pub fn is_tag(s: &str) -> bool {
     !b.is_empty()
         && b.len() <= 128
         && (b[0].is_ascii_alphanumeric() || b[0] == b'_')
-        && b.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.' || c == b'-')
+        && b.iter()
+            .all(|&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.' || c == b'-')
 }
 
 /// A host name or IPv4 address: dot-separated labels `[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?`,
@@ -142,10 +143,21 @@ mod tests {
 
     #[test]
     fn components() {
-        for ok in ["a", "abc", "a.b", "a_b", "a__b", "a---b", "powershell-helper", "e2e"] {
+        for ok in [
+            "a",
+            "abc",
+            "a.b",
+            "a_b",
+            "a__b",
+            "a---b",
+            "powershell-helper",
+            "e2e",
+        ] {
             assert!(is_path_component(ok), "{ok}");
         }
-        for bad in ["", "A", "a..b", "a___b", "-a", "a-", "a b", "a/b", "ü", "a.-b"] {
+        for bad in [
+            "", "A", "a..b", "a___b", "-a", "a-", "a b", "a/b", "ü", "a.-b",
+        ] {
             assert!(!is_path_component(bad), "{bad}");
         }
     }

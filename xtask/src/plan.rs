@@ -69,11 +69,17 @@ impl Target {
     }
 
     pub fn builds(&self) -> bool {
-        matches!(self, Target::Build | Target::Push | Target::PushAsLinux | Target::SubBuild(_))
+        matches!(
+            self,
+            Target::Build | Target::Push | Target::PushAsLinux | Target::SubBuild(_)
+        )
     }
 
     pub fn pushes(&self) -> bool {
-        matches!(self, Target::Push | Target::PushAsLinux | Target::SubPush(_))
+        matches!(
+            self,
+            Target::Push | Target::PushAsLinux | Target::SubPush(_)
+        )
     }
 
     pub fn caches(&self) -> bool {
@@ -234,7 +240,11 @@ impl Tags {
     pub fn windows(cfg: &Config, img: &Image, os: Option<&str>) -> String {
         match os {
             None => format!("{}:{}", Self::repo(cfg, img), img.version),
-            Some(os) => format!("{}:{}-windows-amd64-{os}", Self::repo(cfg, img), img.version),
+            Some(os) => format!(
+                "{}:{}-windows-amd64-{os}",
+                Self::repo(cfg, img),
+                img.version
+            ),
         }
     }
     /// The manifest list of matrix mode: `R/I:V`.
@@ -271,7 +281,12 @@ pub fn plan(cfg: &Config, images: &[Image], target: &Target) -> Plan {
         }
         if target.pushes() {
             for (img, dep) in images.iter().zip(&built) {
-                pushed.push(Some(b.add(push_step(cfg, img, None, dep.iter().copied().collect()))));
+                pushed.push(Some(b.add(push_step(
+                    cfg,
+                    img,
+                    None,
+                    dep.iter().copied().collect(),
+                ))));
             }
         } else {
             pushed = vec![None; images.len()];
@@ -371,13 +386,29 @@ fn build_step(cfg: &Config, img: &Image, os: Option<&str>, after: Vec<usize>) ->
             hyperv: cfg.hyperv,
         },
     );
-    step(Kind::Build, &tag, img, os, NodeRef::Remote(os.map(String::from)), argv, after)
+    step(
+        Kind::Build,
+        &tag,
+        img,
+        os,
+        NodeRef::Remote(os.map(String::from)),
+        argv,
+        after,
+    )
 }
 
 fn push_step(cfg: &Config, img: &Image, os: Option<&str>, after: Vec<usize>) -> Step {
     let tag = Tags::windows(cfg, img, os);
     let argv = docker::node_push(cfg.node(os), &tag);
-    step(Kind::Push, &tag, img, os, NodeRef::Remote(os.map(String::from)), argv, after)
+    step(
+        Kind::Push,
+        &tag,
+        img,
+        os,
+        NodeRef::Remote(os.map(String::from)),
+        argv,
+        after,
+    )
 }
 
 fn cache_step(cfg: &Config, img: &Image, os: Option<&str>, after: Vec<usize>) -> Step {
@@ -417,7 +448,13 @@ pub fn render_text(plan: &Plan) -> String {
     let n = plan.steps.len();
     let mut out = String::new();
     for s in &plan.steps {
-        out.push_str(&format!("# [{}/{n}] {} ({}, {})", s.id, s.what, s.image, s.node.label()));
+        out.push_str(&format!(
+            "# [{}/{n}] {} ({}, {})",
+            s.id,
+            s.what,
+            s.image,
+            s.node.label()
+        ));
         if !s.after.is_empty() {
             let ids: Vec<String> = s.after.iter().map(|a| a.to_string()).collect();
             out.push_str(&format!(" after {}", ids.join(",")));
@@ -499,9 +536,19 @@ mod tests {
             Target::parse("sub-repush-as-linux-a-b"),
             Some(Target::SubRepushAsLinux("a-b".into()))
         );
-        assert_eq!(Target::parse("sub-push-x"), Some(Target::SubPush("x".into())));
+        assert_eq!(
+            Target::parse("sub-push-x"),
+            Some(Target::SubPush("x".into()))
+        );
         assert_eq!(Target::parse("deploy"), None);
-        for t in ["all-build", "all-push", "all-push-as-linux", "sub-build-a", "sub-push-a", "sub-repush-as-linux-a"] {
+        for t in [
+            "all-build",
+            "all-push",
+            "all-push-as-linux",
+            "sub-build-a",
+            "sub-push-a",
+            "sub-repush-as-linux-a",
+        ] {
             assert_eq!(Target::parse(t).map(|t| t.name()), Some(t.to_string()));
         }
     }

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicI32, Ordering};
 
 pub const SIGINT: i32 = 2;
 pub const SIGTERM: i32 = 15;
+const SIGKILL: i32 = 9;
 
 static CAUGHT: AtomicI32 = AtomicI32::new(0);
 
@@ -42,5 +43,13 @@ pub fn terminate(pid: u32) {
     // SAFETY: plain syscall wrapper; a stale pid at worst yields ESRCH, which is ignored.
     unsafe {
         kill(pid as i32, SIGTERM);
+    }
+}
+
+/// Stops a child that ignored `terminate`.
+pub fn kill_hard(pid: u32) {
+    // SAFETY: as in `terminate`.
+    unsafe {
+        kill(pid as i32, SIGKILL);
     }
 }

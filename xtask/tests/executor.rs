@@ -1,0 +1,186 @@
+//! The executor against a fake docker on PATH: upstream's order, progress lines and summary,
+//! a failure mid-way stops the run (exit 1, step and image named, later steps not started).
+
+mod support;
+
+use support::*;
+
+fn world() -> World {
+    let w = World::new("exec");
+    w.image("alpha", "1.0");
+    w.image("beta", "2.0");
+    w.image("gamma", "3.0");
+    w
+}
+
+fn xtask(w: &World, args: &[&str]) -> std::process::Command {
+    let mut c = w.xtask();
+    c.args(args)
+        .env("REGISTRY", "127.0.0.1:5000/e2e")
+        .env("REMOTE_DOCKER_URL", "tcp://winbuild:2376");
+    c
+}
+
+/// The docker calls the plan says TARGET makes, argv[0] dropped.
+fn planned(w: &World, target: &str) -> Vec<Vec<String>> {
+    let o = run(&mut xtask(w, &["plan", target]));
+    bash_argvs(&stdout(&o))
+        .into_iter()
+        .map(|a| a[1..].to_vec())
+        .collect()
+}
+
+#[test]
+fn runs_the_plan_in_upstream_order() {
+    let w = world();
+    let o = run(&mut xtask(&w, &["push-as-linux"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(w.mutating_calls(), planned(&w, "all-push-as-linux"));
+    let err = stderr(&o);
+    assert!(
+        err.contains("[1/9] build 127.0.0.1:5000/e2e/alpha:1.0 (alpha)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("[9/9] cache 127.0.0.1:5000/e2e/gamma:3.0-linux-cache (gamma)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("summary all-push-as-linux: 9 ok, 0 failed"),
+        "{err}"
+    );
+    // docker's own output streams through.
+    assert!(stdout(&o).contains("fake docker: buildx build ok"));
+}
+
+#[test]
+fn make_names_and_sub_targets_run_only_their_step() {
+    let w = world();
+    let o = run(&mut xtask(&w, &["all-build"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(w.mutating_calls(), planned(&w, "all-build"));
+
+    let w = world();
+    let o = run(&mut xtask(&w, &["sub-push-beta"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let calls = w.mutating_calls();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0][9..], ["push", "127.0.0.1:5000/e2e/beta:2.0"]);
+
+    // The cache step alone needs no node.
+    let w = world();
+    let o = run(w
+        .xtask()
+        .args(["sub-repush-as-linux", "gamma"])
+        .env("REGISTRY", "127.0.0.1:5000/e2e"));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(w.mutating_calls(), planned(&w, "sub-repush-as-linux-gamma"));
+}
+
+#[test]
+fn a_failure_mid_way_stops_the_run() {
+    let w = world();
+    let o =
+        run(xtask(&w, &["push-as-linux"])
+            .env("FAKE_DOCKER_FAIL", " push 127.0.0.1:5000/e2e/beta:2.0 "));
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let all = planned(&w, "all-push-as-linux");
+    // Three builds, alpha's push, beta's failed push; nothing after it.
+    assert_eq!(w.mutating_calls(), all[..5].to_vec());
+    let err = stderr(&o);
+    assert!(
+        err.contains("step 5/9 failed: push 127.0.0.1:5000/e2e/beta:2.0 (image beta, node)"),
+        "{err}"
+    );
+    assert!(err.contains("fake docker: failing on purpose"), "{err}");
+    assert!(
+        err.contains("summary all-push-as-linux: 4 ok, 1 failed, 0 stopped, 4 not started"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_permanent_push_error_is_not_retried() {
+    // The fake fails with "failing on purpose": not a transient error, so one attempt only.
+    let w = world();
+    let o = run(xtask(&w, &["sub-push-alpha"]).env("FAKE_DOCKER_FAIL", " push "));
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(w.mutating_calls().len(), 1);
+}
+
+#[test]
+fn a_transient_push_error_is_retried_visibly_until_it_passes() {
+    let w = world();
+    let o = run(xtask(&w, &["sub-push-alpha"])
+        .env("FAKE_DOCKER_FLAKY", " push ")
+        .env("FAKE_DOCKER_FLAKY_TIMES", "2"));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(w.mutating_calls().len(), 3);
+    let err = stderr(&o);
+    assert!(
+        err.contains("retry 1/3") && err.contains("retry 2/3"),
+        "{err}"
+    );
+}
+
+#[test]
+fn retries_are_bounded_and_a_node_build_is_not_retried() {
+    let w = world();
+    let o = run(xtask(&w, &["sub-push-alpha"])
+        .env("RETRIES", "1")
+        .env("FAKE_DOCKER_FLAKY", " push ")
+        .env("FAKE_DOCKER_FLAKY_TIMES", "5"));
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(w.mutating_calls().len(), 2);
+
+    let w = world();
+    let o = run(xtask(&w, &["sub-build-alpha"]).env("FAKE_DOCKER_FLAKY", " build "));
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(w.mutating_calls().len(), 1);
+}
+
+/// Waits until the fake docker has logged a call holding `word` (bounded).
+fn wait_for_call(w: &World, word: &str) {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !w.calls().iter().any(|c| c.iter().any(|a| a == word)) {
+        assert!(std::time::Instant::now() < until, "docker never ran {word}");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+fn interrupt(sig: &str, code: i32) {
+    let w = world();
+    let child = xtask(&w, &["push-as-linux"])
+        .env("FAKE_DOCKER_SLEEP", "60")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    wait_for_call(&w, "build");
+    let started = std::time::Instant::now();
+    let k = std::process::Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(k.success());
+    let o = child.wait_with_output().expect("wait");
+    assert_eq!(o.status.code(), Some(code), "{}", stderr(&o));
+    // The sleeping docker child was stopped, not waited out.
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    let err = stderr(&o);
+    assert!(
+        err.contains("0 ok, 0 failed, 1 stopped, 8 not started"),
+        "{err}"
+    );
+    assert_eq!(w.mutating_calls().len(), 1);
+}
+
+#[test]
+fn ctrl_c_stops_the_running_docker_and_exits_130() {
+    interrupt("-INT", 130);
+}
+
+#[test]
+fn sigterm_stops_the_running_docker_and_exits_143() {
+    interrupt("-TERM", 143);
+}

@@ -1,0 +1,205 @@
+//! Test support: throw-away folders with image fixtures and client certs, a fake `docker`
+//! on PATH that records every call (and fails on demand), and a runner for the real xtask
+//! binary with a clean environment, so no variable of the developer's leaks into a test.
+#![allow(dead_code)]
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// A private folder under the target dir, removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let base = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+        let p = base.join(format!(
+            "{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = fs::remove_dir_all(&p);
+        fs::create_dir_all(&p).expect("create temp dir");
+        TempDir(p)
+    }
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn write(path: &Path, text: &str) {
+    fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    fs::write(path, text).expect("write");
+}
+
+/// A workspace for one test: images/, certs/, bin/docker (fake), a docker call log.
+pub struct World {
+    pub dir: TempDir,
+}
+
+impl World {
+    pub fn new(tag: &str) -> World {
+        let w = World {
+            dir: TempDir::new(tag),
+        };
+        fs::create_dir_all(w.images()).expect("images");
+        for f in ["ca.pem", "cert.pem", "key.pem"] {
+            write(&w.certs().join(f), "not a real cert\n");
+        }
+        w.fake_docker();
+        w
+    }
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+    pub fn images(&self) -> PathBuf {
+        self.root().join("images")
+    }
+    pub fn certs(&self) -> PathBuf {
+        self.root().join("certs")
+    }
+    pub fn bin(&self) -> PathBuf {
+        self.root().join("bin")
+    }
+    pub fn log(&self) -> PathBuf {
+        self.root().join("docker.log")
+    }
+
+    /// An image folder with VERSION, Dockerfile_windows and Dockerfile.
+    pub fn image(&self, name: &str, version: &str) -> PathBuf {
+        let d = self.images().join(name);
+        write(&d.join("VERSION"), &format!("{version}\n"));
+        write(&d.join("Dockerfile_windows"), "ARG BASEIMAGE=mcr.microsoft.com/windows/nanoserver:1809\nFROM $BASEIMAGE\nCOPY payload/ /payload/\n");
+        write(&d.join("Dockerfile"), "ARG SOURCE\nFROM --platform=windows/amd64 $SOURCE AS src\nFROM scratch\nCOPY --from=src /payload /payload\n");
+        d
+    }
+
+    /// bin/docker: appends its argv (unit-separated) as one line to docker.log. Fails with
+    /// exit 1 when FAKE_DOCKER_FAIL is a substring of " argv "; `buildx version` fails when
+    /// FAKE_NO_BUILDX is set; sleeps FAKE_DOCKER_SLEEP seconds on FAKE_DOCKER_SLEEP_ON (as the
+    /// sleep process itself, so a signal reaches it); fails FAKE_DOCKER_FLAKY_TIMES times with
+    /// a transient-looking FAKE_DOCKER_FLAKY_MSG on FAKE_DOCKER_FLAKY, then succeeds.
+    fn fake_docker(&self) {
+        let script = r#"#!/bin/bash
+{ printf '%s\x1f' "$@"; printf '\n'; } >> "$FAKE_DOCKER_LOG"
+if [[ "$1 $2" == "buildx version" && -n "${FAKE_NO_BUILDX:-}" ]]; then
+  echo "docker: 'buildx' is not a docker command." >&2; exit 1
+fi
+if [[ -n "${FAKE_DOCKER_SLEEP:-}" && " $* " == *"${FAKE_DOCKER_SLEEP_ON:- build }"* ]]; then
+  echo "fake docker: sleeping" >&2; exec sleep "$FAKE_DOCKER_SLEEP"
+fi
+if [[ -n "${FAKE_DOCKER_FLAKY:-}" && " $* " == *"$FAKE_DOCKER_FLAKY"* ]]; then
+  n=$(cat "$FAKE_DOCKER_LOG.flaky" 2>/dev/null || echo 0)
+  if (( n < ${FAKE_DOCKER_FLAKY_TIMES:-2} )); then
+    echo $((n + 1)) > "$FAKE_DOCKER_LOG.flaky"
+    echo "${FAKE_DOCKER_FLAKY_MSG:-dial tcp 127.0.0.1:5000: connect: connection refused}" >&2; exit 1
+  fi
+fi
+if [[ -n "${FAKE_DOCKER_FAIL:-}" && " $* " == *"$FAKE_DOCKER_FAIL"* ]]; then
+  echo "fake docker: failing on purpose" >&2; exit 1
+fi
+echo "fake docker: $1 $2 ok"
+"#;
+        let p = self.bin().join("docker");
+        write(&p, script);
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+
+    /// The recorded docker calls, each an argv.
+    pub fn calls(&self) -> Vec<Vec<String>> {
+        let text = fs::read_to_string(self.log()).unwrap_or_default();
+        text.lines()
+            .map(|l| {
+                l.strip_suffix('\x1f')
+                    .unwrap_or(l)
+                    .split('\x1f')
+                    .map(String::from)
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// The recorded calls that change something (everything but read-only queries).
+    pub fn mutating_calls(&self) -> Vec<Vec<String>> {
+        self.calls()
+            .into_iter()
+            .filter(|c| !(c.len() >= 2 && c[0] == "buildx" && c[1] == "version"))
+            .collect()
+    }
+
+    /// A command for the xtask binary with a clean environment: PATH = fake docker + system,
+    /// HOME = this world, IMAGES_DIR and DOCKER_CERT_PATH pointing into it.
+    pub fn xtask(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_xtask"));
+        c.env_clear()
+            .env("PATH", format!("{}:/usr/bin:/bin", self.bin().display()))
+            .env("HOME", self.root())
+            .env("FAKE_DOCKER_LOG", self.log())
+            .env("IMAGES_DIR", self.images())
+            .env("DOCKER_CERT_PATH", self.certs())
+            .current_dir(self.root());
+        c
+    }
+}
+
+pub fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("run xtask")
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// What bash makes of each non-comment line: runs the lines with `docker` replaced by a
+/// function that prints its argv, so quoting is checked by bash itself.
+pub fn bash_argvs(script: &str) -> Vec<Vec<String>> {
+    let prog = format!("docker() {{ printf '%s\\x1f' docker \"$@\"; printf '\\n'; }}\n{script}");
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(prog)
+        .output()
+        .expect("bash");
+    assert!(out.status.success(), "bash failed: {}", stderr(&out));
+    stdout(&out)
+        .lines()
+        .map(|l| {
+            l.strip_suffix('\x1f')
+                .unwrap_or(l)
+                .split('\x1f')
+                .map(String::from)
+                .collect()
+        })
+        .collect()
+}
+
+/// Every file under `dir` with its content, to prove a failed run wrote nothing.
+pub fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = fs::read_dir(&d) else { continue };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((p.clone(), fs::read(&p).unwrap_or_default()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
