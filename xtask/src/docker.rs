@@ -191,3 +191,35 @@ pub fn manifest_inspect_verbose(reference: &str, insecure: bool) -> Vec<String> 
 pub fn manifest_rm(list: &str) -> Vec<String> {
     ["docker", "manifest", "rm", list].map(String::from).into()
 }
+
+/// `docker buildx imagetools inspect --format '{{json .Image}}' REF`: the image config(s),
+/// one object for a single platform (attestations aside), a platform-keyed map otherwise.
+pub fn inspect_config(reference: &str) -> Vec<String> {
+    [
+        "docker",
+        "buildx",
+        "imagetools",
+        "inspect",
+        "--format",
+        "{{json .Image}}",
+        reference,
+    ]
+    .map(String::from)
+    .into()
+}
+
+/// Runs a read-only docker query quietly: Ok(stdout) or Err(stderr).
+pub fn query(sh: &Shell, docker: &Path, argv: &[String]) -> Result<String, String> {
+    let out = sh
+        .cmd(docker)
+        .args(&argv[1..])
+        .quiet()
+        .ignore_status()
+        .output()
+        .map_err(|e| e.to_string())?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
+    }
+}

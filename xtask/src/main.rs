@@ -11,6 +11,7 @@ mod manifest;
 mod names;
 mod plan;
 mod signals;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -59,6 +60,12 @@ enum Cmd {
         target: String,
         images: Vec<String>,
     },
+    /// Check that every tag TARGET pushes is in the registry with the right platform.
+    Verify {
+        /// The target whose tags to check [default: push-as-linux].
+        target: Option<String>,
+        images: Vec<String>,
+    },
     /// Make targets `sub-build-IMG`, `sub-push-IMG`, `sub-repush-as-linux-IMG` as one word.
     #[command(external_subcommand)]
     Other(Vec<String>),
@@ -94,6 +101,13 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Cmd::SubPush { image } => (Target::SubPush(image), vec![], false),
         Cmd::SubRepushAsLinux { image } => (Target::SubRepushAsLinux(image), vec![], false),
         Cmd::Plan { target, images } => (parse_target(&target)?, images, true),
+        Cmd::Verify { target, images } => {
+            let target = parse_target(target.as_deref().unwrap_or("push-as-linux"))?;
+            if !images.is_empty() {
+                opts.images = Some(images.join(" "));
+            }
+            return verify(&opts, &target);
+        }
         Cmd::Other(words) => {
             let name = words.first().cloned().unwrap_or_default();
             match Target::parse(&name).filter(|t| t.image().is_some()) {
@@ -172,6 +186,21 @@ fn run_target(opts: &Opts, target: &Target, print_only: bool) -> anyhow::Result<
             backoff: Duration::from_secs(1),
         },
     )
+}
+
+/// Checks the registry holds what TARGET pushes; no node needed.
+fn verify(opts: &Opts, target: &Target) -> anyhow::Result<()> {
+    let cfg = Config::load(opts, Needs { node: false })?;
+    let wants = Wants {
+        windows: false,
+        cache: false,
+    };
+    let images = images::select(&cfg, target.image(), wants)?;
+    let plan = plan::plan(&cfg, &images, target);
+    let docker = docker::find()?;
+    let sh = xshell::Shell::new()?;
+    docker::buildx_version(&sh, &docker)?;
+    verify::run(&sh, &docker, &plan)
 }
 
 /// The read-only checks before a run: the docker CLI, and buildx when the target needs it.

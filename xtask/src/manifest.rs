@@ -84,7 +84,11 @@ pub fn windows_entry(index: &Value) -> Option<&Value> {
     index["manifests"]
         .as_array()?
         .iter()
-        .find(|m| m["platform"]["os"] == "windows" && m["platform"]["architecture"] == "amd64")
+        .find(|m| is_windows_amd64(m))
+}
+
+pub fn is_windows_amd64(descriptor: &Value) -> bool {
+    descriptor["platform"]["os"] == "windows" && descriptor["platform"]["architecture"] == "amd64"
 }
 
 /// os.version from the image config, as `docker manifest inspect -v` reports it (docker

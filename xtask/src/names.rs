@@ -137,6 +137,19 @@ pub fn is_os_version(s: &str) -> bool {
     !s.is_empty() && s.len() <= 32 && s.bytes().all(|c| c.is_ascii_alphanumeric())
 }
 
+/// The Windows build number of a release name: a node must run at least this build to run
+/// its containers, and a list entry's os.version is `10.0.<build>.<patch>`.
+pub fn windows_build(os: &str) -> Option<u32> {
+    match os {
+        "1809" | "ltsc2019" => Some(17763),
+        "2004" => Some(19041),
+        "20H2" => Some(19042),
+        "ltsc2022" => Some(20348),
+        "ltsc2025" => Some(26100),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,6 +3,8 @@
 //! binary with a clean environment, so no variable of the developer's leaks into a test.
 #![allow(dead_code)]
 
+pub mod stack;
+
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

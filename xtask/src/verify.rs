@@ -1,0 +1,203 @@
+//! `cargo xtask verify [TARGET]`: checks that every tag TARGET would have pushed is in the
+//! registry with the right platform — Windows tags windows/amd64, cache tags linux/amd64,
+//! manifest lists one windows/amd64 entry per OS version, each with its os.version — asking
+//! through docker (`buildx imagetools`, so docker's own credentials), and prints a table.
+
+use std::path::Path;
+
+use serde_json::Value;
+use xshell::Shell;
+
+use crate::docker;
+use crate::exit::StepFailed;
+use crate::manifest;
+use crate::names;
+use crate::plan::{Action, Kind, Plan};
+
+/// One row of the table.
+struct Row {
+    tag: String,
+    expected: String,
+    found: String,
+    ok: bool,
+}
+
+pub fn run(sh: &Shell, docker: &Path, plan: &Plan) -> anyhow::Result<()> {
+    let mut rows = Vec::new();
+    for step in &plan.steps {
+        match (&step.kind, &step.action) {
+            (Kind::Push, Action::Run(argv)) | (Kind::Cache, Action::Run(argv)) => {
+                let tag = tag_of(step.kind, argv);
+                let want = if step.kind == Kind::Push {
+                    "windows/amd64"
+                } else {
+                    "linux/amd64"
+                };
+                rows.push(check_image(sh, docker, &tag, want));
+            }
+            (Kind::List, Action::List(spec)) => {
+                let oses: Vec<&str> = spec.entries.iter().map(|e| e.os.as_str()).collect();
+                rows.push(check_list(sh, docker, &spec.list, &oses));
+            }
+            _ => {}
+        }
+    }
+    if rows.is_empty() {
+        println!("verify {}: this target pushes nothing", plan.target.name());
+        return Ok(());
+    }
+    let w = rows.iter().map(|r| r.tag.len()).max().unwrap_or(3).max(3);
+    let we = rows
+        .iter()
+        .map(|r| r.expected.len())
+        .max()
+        .unwrap_or(8)
+        .max(8);
+    println!("   {:<w$}  {:<we$}  FOUND", "TAG", "EXPECTED");
+    for r in &rows {
+        let mark = if r.ok { "✓" } else { "✗" };
+        println!("{mark}  {:<w$}  {:<we$}  {}", r.tag, r.expected, r.found);
+    }
+    let bad: Vec<&str> = rows
+        .iter()
+        .filter(|r| !r.ok)
+        .map(|r| r.tag.as_str())
+        .collect();
+    if bad.is_empty() {
+        println!(
+            "verify {}: all {} tags hold",
+            plan.target.name(),
+            rows.len()
+        );
+        Ok(())
+    } else {
+        Err(StepFailed(format!(
+            "verify {}: {} of {} tags wrong: {}",
+            plan.target.name(),
+            bad.len(),
+            rows.len(),
+            bad.join(", ")
+        ))
+        .into())
+    }
+}
+
+/// The tag a push (`… push TAG`) or cache build (`… -t TAG CONTEXT`) writes.
+fn tag_of(kind: Kind, argv: &[String]) -> String {
+    let i = match kind {
+        Kind::Push => argv.len() - 1,
+        _ => argv.len() - 2,
+    };
+    argv.get(i).cloned().unwrap_or_default()
+}
+
+fn check_image(sh: &Shell, docker: &Path, tag: &str, want: &str) -> Row {
+    let found = match docker::query(sh, docker, &docker::inspect_config(tag)) {
+        Err(e) => Err(short(&e)),
+        Ok(text) => serde_json::from_str::<Value>(&text)
+            .map(|v| platforms(&v).join(", "))
+            .map_err(|e| format!("unreadable answer: {e}")),
+    };
+    let (found, ok) = match found {
+        Ok(f) => {
+            let ok = f == want;
+            (f, ok)
+        }
+        Err(e) => (e, false),
+    };
+    Row {
+        tag: tag.into(),
+        expected: want.into(),
+        found,
+        ok,
+    }
+}
+
+/// `os/arch` of one config, or of every entry of a platform-keyed map of configs.
+fn platforms(v: &Value) -> Vec<String> {
+    let one = |c: &Value| {
+        format!(
+            "{}/{}",
+            c["os"].as_str().unwrap_or("?"),
+            c["architecture"].as_str().unwrap_or("?")
+        )
+    };
+    match v.get("os") {
+        Some(_) => vec![one(v)],
+        None => v
+            .as_object()
+            .map(|m| m.values().map(one).collect())
+            .unwrap_or_default(),
+    }
+}
+
+fn check_list(sh: &Shell, docker: &Path, list: &str, oses: &[&str]) -> Row {
+    let expected = format!("list: windows/amd64 × {} with os.version", oses.join(" "));
+    let raw = match docker::query(sh, docker, &docker::inspect_raw(list)) {
+        Err(e) => {
+            return Row {
+                tag: list.into(),
+                expected,
+                found: short(&e),
+                ok: false,
+            };
+        }
+        Ok(t) => serde_json::from_str::<Value>(&t).unwrap_or(Value::Null),
+    };
+    let entries: Vec<&Value> = raw["manifests"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|m| m["platform"]["os"] != "unknown")
+                .collect()
+        })
+        .unwrap_or_default();
+    let versions: Vec<String> = entries
+        .iter()
+        .filter(|m| manifest::is_windows_amd64(m))
+        .filter_map(|m| m["platform"]["os.version"].as_str().map(String::from))
+        .collect();
+    // Every requested release is there: one entry each, os.version of that release's build.
+    let covered = oses.iter().all(|os| match names::windows_build(os) {
+        Some(build) => versions
+            .iter()
+            .any(|v| v.split('.').nth(2) == Some(&build.to_string())),
+        None => true,
+    });
+    let ok = entries.len() == oses.len() && versions.len() == oses.len() && covered;
+    let found = if entries.is_empty() {
+        "not a list".to_string()
+    } else {
+        entries
+            .iter()
+            .map(|m| {
+                format!(
+                    "{}/{} {}",
+                    m["platform"]["os"].as_str().unwrap_or("?"),
+                    m["platform"]["architecture"].as_str().unwrap_or("?"),
+                    m["platform"]["os.version"]
+                        .as_str()
+                        .unwrap_or("(no os.version)")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    Row {
+        tag: list.into(),
+        expected,
+        found,
+        ok,
+    }
+}
+
+/// The first line of docker's complaint, enough for a table cell.
+fn short(e: &str) -> String {
+    let line = e.lines().find(|l| !l.trim().is_empty()).unwrap_or("error");
+    let line = line.trim_start_matches("ERROR: ");
+    if line.contains("not found") {
+        "missing".into()
+    } else {
+        line.chars().take(80).collect()
+    }
+}

@@ -1,0 +1,230 @@
+//! The real Docker stack for end-to-end tests (started by `ci/stack.sh up`, which writes
+//! `target/stack/env`): a registry, two TLS "Windows nodes" (1809, ltsc2022) and a local
+//! dockerd with buildx, all on loopback. Registry checks go through `ci/registry.py`, the
+//! registry's HTTP API, never through the tool or docker.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+pub struct Stack {
+    pub env: HashMap<String, String>,
+    pub root: PathBuf,
+}
+
+impl Stack {
+    /// The running stack, or None (said loudly) when there is none. Under CI a missing stack
+    /// is a failure, never a skip.
+    pub fn get() -> Option<Stack> {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .expect("root")
+            .to_path_buf();
+        let file = std::env::var("XTASK_STACK_ENV")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| root.join("target/stack/env"));
+        let reason = match std::fs::read_to_string(&file) {
+            Err(_) => format!("no {} (the stack is not up)", file.display()),
+            Ok(text) => {
+                let env = parse_env(&text);
+                let host = env.get("REGISTRY_HOST").cloned().unwrap_or_default();
+                if std::net::TcpStream::connect(&host).is_ok() {
+                    return Some(Stack { env, root });
+                }
+                format!("the stack's registry at {host} does not answer")
+            }
+        };
+        if std::env::var_os("CI").is_some() {
+            panic!("e2e: {reason}; CI must start the stack (ci/stack.sh up) before the tests");
+        }
+        eprintln!(
+            "\n*** e2e test SKIPPED: {reason}.\n*** Run `make e2e` (installs and starts the loopback Docker stack) to run it. ***\n"
+        );
+        None
+    }
+
+    pub fn var(&self, k: &str) -> String {
+        self.env
+            .get(k)
+            .cloned()
+            .unwrap_or_else(|| panic!("stack env lacks {k}"))
+    }
+
+    /// A registry namespace of this test's own, seeded with the two stand-in Windows bases
+    /// (`NS/windows-base:1809` and `:ltsc2022`, as the fixtures' BASEIMAGE files name them).
+    pub fn namespace(&self, name: &str) -> String {
+        let ns = format!(
+            "{}/{name}-{}",
+            self.var("REGISTRY_HOST"),
+            std::process::id()
+        );
+        for os in ["1809", "ltsc2022"] {
+            let repo = format!("{}/windows-base", ns.split_once('/').expect("ns").1);
+            let o = self.py(&[
+                "seed-base",
+                &self.var("REGISTRY_HOST"),
+                &repo,
+                os,
+                &self.var(&format!("NODE_OS_VERSION_{os}")),
+            ]);
+            assert!(
+                o.status.success(),
+                "seed-base: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+        }
+        ns
+    }
+
+    /// A command with the stack's environment (its docker daemons, buildx, PATH) and
+    /// DOCKER_DEFAULT_PLATFORM=windows/amd64 so the Linux "nodes" write Windows images.
+    pub fn cmd(&self, program: &str) -> Command {
+        let mut c = Command::new(program);
+        c.env_clear();
+        let path = format!(
+            "{}:{}",
+            self.var("PATH"),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        for k in ["DOCKER_HOST", "DOCKER_CONFIG"] {
+            c.env(k, self.var(k));
+        }
+        if let Some(h) = std::env::var_os("HOME") {
+            c.env("HOME", h);
+        }
+        for k in ["CARGO_HOME", "RUSTUP_HOME", "RUSTUP_TOOLCHAIN"] {
+            if let Some(v) = std::env::var_os(k) {
+                c.env(k, v);
+            }
+        }
+        c.env("PATH", path)
+            .env("DOCKER_DEFAULT_PLATFORM", "windows/amd64")
+            .current_dir(&self.root);
+        c
+    }
+
+    /// `make VAR=… TARGET` in the repository, the user's entry point, against node 1809.
+    pub fn make(
+        &self,
+        registry: &str,
+        images_dir: &Path,
+        target: &str,
+        extra: &[String],
+    ) -> Output {
+        let mut c = self.cmd("make");
+        c.arg("--no-print-directory")
+            .arg(format!("REGISTRY={registry}"))
+            .arg(format!(
+                "REMOTE_DOCKER_URL={}",
+                self.var("REMOTE_DOCKER_URL_1809")
+            ))
+            .arg(format!("DOCKER_CERT_PATH={}", self.var("DOCKER_CERT_PATH")))
+            .arg(format!("IMAGES_DIR={}", images_dir.display()))
+            .args(extra)
+            .arg(target);
+        c.output().expect("make")
+    }
+
+    /// The xtask binary with the stack's environment.
+    pub fn xtask(&self, registry: &str, images_dir: &Path) -> Command {
+        let mut c = self.cmd(env!("CARGO_BIN_EXE_xtask"));
+        c.env("REGISTRY", registry)
+            .env("REMOTE_DOCKER_URL", self.var("REMOTE_DOCKER_URL_1809"))
+            .env("DOCKER_CERT_PATH", self.var("DOCKER_CERT_PATH"))
+            .env("IMAGES_DIR", images_dir);
+        c
+    }
+
+    pub fn fixtures(&self) -> PathBuf {
+        PathBuf::from(self.var("FIXTURES_DIR"))
+    }
+
+    fn py(&self, args: &[&str]) -> Output {
+        Command::new("python3")
+            .arg(self.root.join("ci/registry.py"))
+            .args(args)
+            .output()
+            .expect("python3 ci/registry.py")
+    }
+
+    /// What the registry holds at REF (None: nothing), read through its HTTP API.
+    pub fn inspect(&self, reference: &str) -> Option<Value> {
+        let o = self.py(&["inspect", reference]);
+        if !o.status.success() {
+            return None;
+        }
+        Some(serde_json::from_slice(&o.stdout).expect("registry.py inspect json"))
+    }
+
+    pub fn delete(&self, reference: &str) {
+        let o = self.py(&["delete", reference]);
+        assert!(
+            o.status.success(),
+            "delete {reference}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+
+    /// Runs a stack.sh subcommand (fault injection: stop-node OS, start-node OS, …).
+    pub fn stack_sh(&self, args: &[&str]) {
+        let o = Command::new(self.root.join("ci/stack.sh"))
+            .args(args)
+            .output()
+            .expect("ci/stack.sh");
+        assert!(
+            o.status.success(),
+            "stack.sh {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}
+
+/// The images of REF that are real (attestations, `unknown/unknown`, skipped): each as
+/// (os, architecture, platform os.version of its list entry, files).
+pub fn images(v: &Value) -> Vec<(String, String, Option<String>, Vec<String>)> {
+    let one = |img: &Value, entry_os_version: Option<String>| {
+        (
+            img["os"].as_str().unwrap_or_default().to_string(),
+            img["architecture"].as_str().unwrap_or_default().to_string(),
+            entry_os_version,
+            img["files"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|f| f.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        )
+    };
+    match v["manifests"].as_array() {
+        Some(entries) => entries
+            .iter()
+            .filter(|m| m["platform"]["os"] != "unknown" && !m["image"].is_null())
+            .map(|m| {
+                one(
+                    &m["image"],
+                    m["platform"]["os.version"].as_str().map(String::from),
+                )
+            })
+            .collect(),
+        None => vec![one(&v["image"], None)],
+    }
+}
+
+fn parse_env(text: &str) -> HashMap<String, String> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix("export "))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| {
+            // Values are single-quoted, a ' inside written as '\''.
+            let v = v
+                .strip_prefix('\'')
+                .and_then(|v| v.strip_suffix('\''))
+                .unwrap_or(v);
+            (k.to_string(), v.replace(r"'\''", "'"))
+        })
+        .collect()
+}
