@@ -4,13 +4,16 @@
 
 mod config;
 mod docker;
+mod doctor;
 mod exec;
 mod exit;
 mod images;
+mod lint;
 mod manifest;
 mod names;
 mod plan;
 mod signals;
+mod tls;
 mod verify;
 
 use std::path::PathBuf;
@@ -66,6 +69,16 @@ enum Cmd {
         target: Option<String>,
         images: Vec<String>,
     },
+    /// Check everything TARGET needs (CLI, buildx, certs, nodes, registry) before a build.
+    Doctor {
+        /// The target to check for [default: push-as-linux].
+        target: Option<String>,
+        images: Vec<String>,
+    },
+    /// Make a CA, a server cert for a Windows node and a client cert (replaces dockertls-windows).
+    Tls(tls::Args),
+    /// Check the image folders: Dockerfiles (no RUN/WORKDIR in Windows stages), VERSION, BASEIMAGE.
+    Lint { images: Vec<String> },
     /// Make targets `sub-build-IMG`, `sub-push-IMG`, `sub-repush-as-linux-IMG` as one word.
     #[command(external_subcommand)]
     Other(Vec<String>),
@@ -107,6 +120,27 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 opts.images = Some(images.join(" "));
             }
             return verify(&opts, &target);
+        }
+        Cmd::Doctor { target, images } => {
+            let target = parse_target(target.as_deref().unwrap_or("push-as-linux"))?;
+            if !images.is_empty() {
+                opts.images = Some(images.join(" "));
+            }
+            let (cfg, plan) = plan_for(&opts, &target, Needs { node: false })?;
+            return doctor::run(&cfg, &plan);
+        }
+        Cmd::Tls(args) => return tls::run(&args),
+        Cmd::Lint { images } => {
+            if !images.is_empty() {
+                opts.images = Some(images.join(" "));
+            }
+            let cfg = Config::load(&opts, Needs { node: false })?;
+            let wants = Wants {
+                windows: false,
+                cache: false,
+            };
+            let images = images::select(&cfg, None, wants)?;
+            return lint::run(&cfg, &images);
         }
         Cmd::Other(words) => {
             let name = words.first().cloned().unwrap_or_default();
@@ -188,15 +222,21 @@ fn run_target(opts: &Opts, target: &Target, print_only: bool) -> anyhow::Result<
     )
 }
 
-/// Checks the registry holds what TARGET pushes; no node needed.
-fn verify(opts: &Opts, target: &Target) -> anyhow::Result<()> {
-    let cfg = Config::load(opts, Needs { node: false })?;
+/// Config and plan for TARGET, for the commands that inspect rather than run it.
+fn plan_for(opts: &Opts, target: &Target, needs: Needs) -> anyhow::Result<(Config, plan::Plan)> {
+    let cfg = Config::load(opts, needs)?;
     let wants = Wants {
         windows: false,
         cache: false,
     };
     let images = images::select(&cfg, target.image(), wants)?;
     let plan = plan::plan(&cfg, &images, target);
+    Ok((cfg, plan))
+}
+
+/// Checks the registry holds what TARGET pushes; no node needed.
+fn verify(opts: &Opts, target: &Target) -> anyhow::Result<()> {
+    let (_, plan) = plan_for(opts, target, Needs { node: false })?;
     let docker = docker::find()?;
     let sh = xshell::Shell::new()?;
     docker::buildx_version(&sh, &docker)?;
