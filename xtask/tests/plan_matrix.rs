@@ -1,0 +1,107 @@
+//! Matrix-mode plans (OS_VERSIONS set) for 1, 2 and 3 OS versions, as goldens: per-version
+//! tags and nodes, build args, lists over every version with os.version resolved at run
+//! time, per-version caches, and the dependency structure (text and JSON).
+//! `UPDATE_GOLDENS=1 cargo test --test plan_matrix` rewrites the golden files.
+
+mod support;
+
+use support::*;
+
+fn world() -> World {
+    let w = World::new("matrix");
+    let a = w.image("alpha", "1.0");
+    write(
+        &a.join("BASEIMAGE"),
+        "# bases per release\nwindows/amd64/1809=REGISTRY/nanoserver:1809\nwindows/amd64/ltsc2022=mcr.microsoft.com/windows/nanoserver:ltsc2022\nwindows/amd64/ltsc2025=mcr.microsoft.com/windows/nanoserver:ltsc2025\n",
+    );
+    // beta has no BASEIMAGE: no BASEIMAGE build arg, no base to fall back on for os.version.
+    w.image("beta", "2.0");
+    w
+}
+
+fn plan(w: &World, os_versions: &str, json: bool) -> String {
+    let mut c = w.xtask();
+    c.args(["plan", "all-push-as-linux"])
+        .env("REGISTRY", "registry.example.com/e2e")
+        .env("OS_VERSIONS", os_versions)
+        .env("REMOTE_DOCKER_URL", "tcp://win-any:2376")
+        .env("REMOTE_DOCKER_URL_ltsc2022", "tcp://win2022:2376")
+        .env("DOCKER_CERT_BASE_PATH", w.root().join("certbase"))
+        .env("ISOLATION", "hyperv");
+    if json {
+        c.arg("--json");
+    }
+    let o = run(&mut c);
+    assert!(o.status.success(), "{}", stderr(&o));
+    stdout(&o)
+        .replace(&w.images().display().to_string(), "IMAGES")
+        .replace(&w.root().join("certbase").display().to_string(), "CERTBASE")
+}
+
+fn golden(name: &str, got: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
+    if std::env::var_os("UPDATE_GOLDENS").is_some() {
+        std::fs::write(&path, got).expect("write golden");
+    }
+    let want = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("no golden {}", path.display()));
+    assert_eq!(got, want, "{name} differs (UPDATE_GOLDENS=1 to accept)");
+}
+
+#[test]
+fn one_os_version() {
+    golden("matrix-1.txt", &plan(&world(), "1809", false));
+}
+
+#[test]
+fn two_os_versions() {
+    golden("matrix-2.txt", &plan(&world(), "1809 ltsc2022", false));
+}
+
+#[test]
+fn three_os_versions() {
+    let w = world();
+    golden("matrix-3.txt", &plan(&w, "1809 ltsc2022 ltsc2025", false));
+    golden("matrix-3.json", &plan(&w, "1809 ltsc2022 ltsc2025", true));
+}
+
+#[test]
+fn structure_per_node_and_list_after_every_push() {
+    let w = world();
+    let v: serde_json::Value = serde_json::from_str(&plan(&w, "1809 ltsc2022 ltsc2025", true)).expect("json");
+    let steps = v["steps"].as_array().expect("steps");
+    assert_eq!(v["mode"], "matrix");
+    // Per image: 3 builds, 3 pushes, 1 list, 3 caches.
+    assert_eq!(steps.len(), 20);
+    for s in steps {
+        let kind = s["kind"].as_str().expect("kind");
+        let after: Vec<u64> = serde_json::from_value(s["depends_on"].clone()).expect("deps");
+        let dep = |i: u64| &steps[i as usize - 1];
+        match kind {
+            "build" => assert!(after.is_empty()),
+            "push" => {
+                assert_eq!(after.len(), 1);
+                assert_eq!(dep(after[0])["kind"], "build");
+                assert_eq!(dep(after[0])["os_version"], s["os_version"]);
+                assert_eq!(dep(after[0])["node"], s["node"]);
+            }
+            "manifest-list" => {
+                // The list waits for every version's push of its image.
+                assert_eq!(after.len(), 3);
+                assert!(after.iter().all(|&a| dep(a)["kind"] == "push" && dep(a)["image"] == s["image"]));
+                assert_eq!(s["node"], "local");
+            }
+            "cache" => {
+                assert_eq!(after.len(), 1);
+                assert_eq!(dep(after[0])["kind"], "push");
+                assert_eq!(dep(after[0])["os_version"], s["os_version"]);
+            }
+            other => panic!("unexpected kind {other}"),
+        }
+    }
+    // Node URLs: the per-version variable wins, REMOTE_DOCKER_URL is the fallback; certs per version.
+    let argv = |i: usize| -> Vec<String> { serde_json::from_value(steps[i]["argv"].clone()).expect("argv") };
+    let by_os = |os: &str| steps.iter().position(|s| s["kind"] == "build" && s["os_version"] == os).expect("build");
+    assert_eq!(argv(by_os("ltsc2022"))[9], "tcp://win2022:2376");
+    assert_eq!(argv(by_os("1809"))[9], "tcp://win-any:2376");
+    assert!(argv(by_os("ltsc2025"))[3].ends_with("CERTBASE/.docker-ltsc2025/ca.pem"));
+}
