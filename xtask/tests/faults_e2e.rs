@@ -1,0 +1,195 @@
+//! Faults on the real stack: the registry down while pushing (and coming back during the
+//! retries), a node going down mid-run, a Dockerfile that fails to build. Each ends with exit
+//! 1, the failing step, image and node named, dependent steps not started, the summary printed,
+//! and no manifest list pointing at a missing image. These tests stop shared pieces of the
+//! stack, so they run one at a time and restore what they stopped.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Output, Stdio};
+use std::sync::Mutex;
+
+use support::stack::Stack;
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// Restarts a stopped piece of the stack when the test ends, also when it panics.
+struct Restore<'a>(&'a Stack, &'static [&'static str]);
+
+impl Drop for Restore<'_> {
+    fn drop(&mut self) {
+        self.0.stack_sh(self.1);
+    }
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn matrix(c: &mut std::process::Command, s: &Stack) {
+    c.env("OS_VERSIONS", "1809 ltsc2022")
+        .env(
+            "REMOTE_DOCKER_URL_ltsc2022",
+            s.var("REMOTE_DOCKER_URL_ltsc2022"),
+        )
+        .env("DOCKER_CERT_BASE_PATH", s.var("DOCKER_CERT_BASE_PATH"));
+}
+
+#[test]
+fn registry_down_while_pushing_fails_the_pushes_and_pushes_no_list() {
+    let Some(s) = Stack::get() else { return };
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let r = s.namespace("regdown");
+    let dir = s.fixtures();
+    let mut c = s.xtask(&r, &dir);
+    matrix(&mut c, &s);
+    let o = c.args(["build", "alpha"]).output().expect("build");
+    assert!(o.status.success(), "{}", text(&o));
+
+    s.stack_sh(&["stop-registry"]);
+    let restore = Restore(&s, &["start-registry"]);
+    let mut c = s.xtask(&r, &dir);
+    matrix(&mut c, &s);
+    let o = c
+        .args(["sub-push-alpha"])
+        .env("RETRIES", "0")
+        .output()
+        .expect("push");
+    drop(restore);
+
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    assert!(
+        t.contains("failed: push") && t.contains("(image alpha, node "),
+        "{t}"
+    );
+    assert!(
+        t.contains("not started") && t.contains("manifest-list"),
+        "{t}"
+    );
+    assert!(
+        s.inspect(&format!("{r}/alpha:1.0")).is_none(),
+        "a list was pushed"
+    );
+}
+
+#[test]
+fn a_push_survives_the_registry_coming_back_during_retries() {
+    let Some(s) = Stack::get() else { return };
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let r = s.namespace("regback");
+    let dir = s.fixtures();
+    let o = s
+        .xtask(&r, &dir)
+        .args(["sub-build", "beta"])
+        .output()
+        .expect("build");
+    assert!(o.status.success(), "{}", text(&o));
+
+    s.stack_sh(&["stop-registry"]);
+    let restore = Restore(&s, &["start-registry"]);
+    let mut child = s
+        .xtask(&r, &dir)
+        .args(["sub-push", "beta"])
+        .env("RETRIES", "5")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut seen = Vec::new();
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    // The first failed attempt is announced as a retry: bring the registry back then.
+    for line in lines.by_ref() {
+        let line = line.expect("line");
+        seen.push(line.clone());
+        if line.contains("retry 1/5") {
+            break;
+        }
+    }
+    drop(restore);
+    seen.extend(lines.map_while(Result::ok));
+    let status = child.wait().expect("wait");
+    let t = seen.join("\n");
+    assert!(status.success(), "{t}");
+    assert!(t.contains("transient error, retry 1/5"), "{t}");
+    assert!(s.inspect(&format!("{r}/beta:2.1")).is_some());
+}
+
+#[test]
+fn a_node_going_down_mid_run_stops_the_run() {
+    let Some(s) = Stack::get() else { return };
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let r = s.namespace("nodedown");
+    let dir = s.fixtures();
+    let mut child = s
+        .xtask(&r, &dir)
+        .args(["push-as-linux"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let mut seen = Vec::new();
+    // Stop the node once the second build has started.
+    for line in lines.by_ref() {
+        let line = line.expect("line");
+        seen.push(line.clone());
+        if line.starts_with("[2/6] build") {
+            break;
+        }
+    }
+    s.stack_sh(&["stop-node", "1809"]);
+    let restore = Restore(&s, &["start-node", "1809"]);
+    seen.extend(lines.map_while(Result::ok));
+    let status = child.wait().expect("wait");
+    drop(restore);
+    let t = seen.join("\n");
+    assert_eq!(status.code(), Some(1), "{t}");
+    assert!(t.contains(" failed: ") && t.contains(", node): "), "{t}");
+    assert!(t.contains("not started"), "{t}");
+    // The cache builds come after every push: none may have run.
+    for img in ["alpha:1.0", "beta:2.1"] {
+        assert!(
+            s.inspect(&format!("{r}/{img}-linux-cache")).is_none(),
+            "{img} cache pushed"
+        );
+    }
+}
+
+#[test]
+fn a_dockerfile_that_fails_to_build_stops_the_run() {
+    let Some(s) = Stack::get() else { return };
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let r = s.namespace("badfile");
+    let tmp = support::TempDir::new("badfile");
+    let dir = tmp.path().join("images");
+    let d = dir.join("broken");
+    support::write(&d.join("VERSION"), "0.1\n");
+    let base = format!("{}/windows-base:1809", r);
+    support::write(
+        &d.join("Dockerfile_windows"),
+        &format!("FROM {base}\nCOPY no-such-file /x\n"),
+    );
+    support::write(&d.join("Dockerfile"), "ARG SOURCE\nFROM --platform=windows/amd64 $SOURCE AS s\nFROM scratch\nCOPY --from=s /x /x\n");
+    let o = s
+        .xtask(&r, &dir)
+        .args(["push-as-linux"])
+        .output()
+        .expect("run");
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    assert!(
+        t.contains("step 1/3 failed: build") && t.contains("(image broken, node)"),
+        "{t}"
+    );
+    assert!(
+        t.contains("0 ok, 1 failed, 0 stopped, 2 not started"),
+        "{t}"
+    );
+    assert!(s.inspect(&format!("{r}/broken:0.1")).is_none());
+}
