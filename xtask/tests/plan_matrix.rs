@@ -39,11 +39,14 @@ fn plan(w: &World, os_versions: &str, json: bool) -> String {
 }
 
 fn golden(name: &str, got: &str) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
     if std::env::var_os("UPDATE_GOLDENS").is_some() {
         std::fs::write(&path, got).expect("write golden");
     }
-    let want = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("no golden {}", path.display()));
+    let want =
+        std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("no golden {}", path.display()));
     assert_eq!(got, want, "{name} differs (UPDATE_GOLDENS=1 to accept)");
 }
 
@@ -67,7 +70,8 @@ fn three_os_versions() {
 #[test]
 fn structure_per_node_and_list_after_every_push() {
     let w = world();
-    let v: serde_json::Value = serde_json::from_str(&plan(&w, "1809 ltsc2022 ltsc2025", true)).expect("json");
+    let v: serde_json::Value =
+        serde_json::from_str(&plan(&w, "1809 ltsc2022 ltsc2025", true)).expect("json");
     let steps = v["steps"].as_array().expect("steps");
     assert_eq!(v["mode"], "matrix");
     // Per image: 3 builds, 3 pushes, 1 list, 3 caches.
@@ -87,7 +91,9 @@ fn structure_per_node_and_list_after_every_push() {
             "manifest-list" => {
                 // The list waits for every version's push of its image.
                 assert_eq!(after.len(), 3);
-                assert!(after.iter().all(|&a| dep(a)["kind"] == "push" && dep(a)["image"] == s["image"]));
+                assert!(after
+                    .iter()
+                    .all(|&a| dep(a)["kind"] == "push" && dep(a)["image"] == s["image"]));
                 assert_eq!(s["node"], "local");
             }
             "cache" => {
@@ -99,8 +105,15 @@ fn structure_per_node_and_list_after_every_push() {
         }
     }
     // Node URLs: the per-version variable wins, REMOTE_DOCKER_URL is the fallback; certs per version.
-    let argv = |i: usize| -> Vec<String> { serde_json::from_value(steps[i]["argv"].clone()).expect("argv") };
-    let by_os = |os: &str| steps.iter().position(|s| s["kind"] == "build" && s["os_version"] == os).expect("build");
+    let argv = |i: usize| -> Vec<String> {
+        serde_json::from_value(steps[i]["argv"].clone()).expect("argv")
+    };
+    let by_os = |os: &str| {
+        steps
+            .iter()
+            .position(|s| s["kind"] == "build" && s["os_version"] == os)
+            .expect("build")
+    };
     assert_eq!(argv(by_os("ltsc2022"))[9], "tcp://win2022:2376");
     assert_eq!(argv(by_os("1809"))[9], "tcp://win-any:2376");
     assert!(argv(by_os("ltsc2025"))[3].ends_with("CERTBASE/.docker-ltsc2025/ca.pem"));
