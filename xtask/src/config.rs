@@ -105,6 +105,10 @@ pub struct Opts {
         help_heading = "Variables"
     )]
     pub retries: Option<String>,
+    /// 1: skip the steps whose inputs (folder, build args, base digests) are unchanged since
+    /// the image in the registry was built (read from its label).
+    #[arg(long, env = "SKIP_UNCHANGED", global = true, value_name = "0|1", num_args = 0..=1, default_missing_value = "1", help_heading = "Variables")]
+    pub skip_unchanged: Option<String>,
     /// Print the commands instead of running them.
     #[arg(short = 'n', long, global = true)]
     pub dry_run: bool,
@@ -142,6 +146,8 @@ pub struct Config {
     pub jobs: Option<usize>,
     /// Extra attempts after a transient registry error.
     pub retries: u32,
+    /// Skip steps whose output is already in the registry with the same inputs digest.
+    pub skip_unchanged: bool,
     pub json: bool,
 }
 
@@ -258,6 +264,17 @@ impl Config {
             },
         };
 
+        let skip_unchanged = match opts.skip_unchanged.as_deref() {
+            None | Some("") | Some("0") => false,
+            Some("1") => true,
+            Some(other) => return Err(BadInput::new(
+                "SKIP_UNCHANGED",
+                other,
+                "expected 0 or 1",
+                "SKIP_UNCHANGED=1 (or --skip-unchanged) skips images whose inputs are unchanged",
+            )),
+        };
+
         let nodes = load_nodes(opts, &os_versions, needs, env)?;
 
         Ok(Config {
@@ -270,6 +287,7 @@ impl Config {
             insecure,
             jobs,
             retries,
+            skip_unchanged,
             json: opts.json,
         })
     }

@@ -34,6 +34,8 @@ pub struct NodeBuild<'a> {
     pub context: &'a str,
     pub build_args: &'a [(String, String)],
     pub hyperv: bool,
+    /// `key=value` label (skip-unchanged's inputs digest).
+    pub label: Option<String>,
 }
 
 /// `… build --no-cache --pull -t TAG -f DOCKERFILE CONTEXT`: upstream always rebuilds so a
@@ -47,6 +49,10 @@ pub fn node_build(node: &Node, b: &NodeBuild) -> Vec<String> {
     for (k, v) in b.build_args {
         argv.push("--build-arg".into());
         argv.push(format!("{k}={v}"));
+    }
+    if let Some(l) = &b.label {
+        argv.push("--label".into());
+        argv.push(l.clone());
     }
     argv.extend([
         "-t".into(),
@@ -66,7 +72,12 @@ pub fn node_push(node: &Node, tag: &str) -> Vec<String> {
 }
 
 /// The Linux cache image, built by the local buildx straight into the registry.
-pub fn cache_build(tag: &str, build_args: &[(String, String)], context: &str) -> Vec<String> {
+pub fn cache_build(
+    tag: &str,
+    build_args: &[(String, String)],
+    label: Option<String>,
+    context: &str,
+) -> Vec<String> {
     let mut argv: Vec<String> = [
         "docker",
         "buildx",
@@ -83,6 +94,10 @@ pub fn cache_build(tag: &str, build_args: &[(String, String)], context: &str) ->
     for (k, v) in build_args {
         argv.push("--build-arg".into());
         argv.push(format!("{k}={v}"));
+    }
+    if let Some(l) = label {
+        argv.push("--label".into());
+        argv.push(l);
     }
     argv.extend(["-t".into(), tag.into(), context.into()]);
     argv
@@ -222,4 +237,20 @@ pub fn query(sh: &Shell, docker: &Path, argv: &[String]) -> Result<String, Strin
     } else {
         Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
     }
+}
+
+/// `docker buildx imagetools inspect --format '{{json .Manifest}}' REF`: the descriptor
+/// (digest) REF resolves to now. Read-only.
+pub fn inspect_descriptor(reference: &str) -> Vec<String> {
+    [
+        "docker",
+        "buildx",
+        "imagetools",
+        "inspect",
+        "--format",
+        "{{json .Manifest}}",
+        reference,
+    ]
+    .map(String::from)
+    .into()
 }

@@ -39,6 +39,15 @@ enum State {
     Failed(Duration, String),
     /// Stopped by a signal while running.
     Stopped(Duration),
+    /// Not run: its output is already in the registry (skip-unchanged).
+    Skipped,
+}
+
+impl State {
+    /// Whether steps waiting for this one may start.
+    fn done(&self) -> bool {
+        matches!(self, State::Ok(_) | State::Skipped)
+    }
 }
 
 /// What step threads tell the main thread.
@@ -113,11 +122,15 @@ pub fn run(plan: &Plan, opts: &Options) -> anyhow::Result<()> {
                     break;
                 }
                 let s = &plan.steps[i];
-                let ready = state[i] == State::Pending
-                    && !busy.contains(&s.node)
-                    && s.after
-                        .iter()
-                        .all(|&a| matches!(state[a - 1], State::Ok(_)));
+                let deps_done = s.after.iter().all(|&a| state[a - 1].done());
+                if state[i] == State::Pending && deps_done {
+                    if let Some(why) = &s.skip {
+                        eprintln!("[{}/{n}] skip {} ({}): {why}", s.id, s.what, s.context());
+                        state[i] = State::Skipped;
+                        continue;
+                    }
+                }
+                let ready = state[i] == State::Pending && !busy.contains(&s.node) && deps_done;
                 if !ready {
                     continue;
                 }
@@ -415,8 +428,14 @@ fn print_summary(plan: &Plan, state: &[State], total: Duration) {
     let bad = count(|s| matches!(s, State::Failed(..)));
     let stopped = count(|s| matches!(s, State::Stopped(_)));
     let not = count(|s| matches!(s, State::Pending));
+    let skipped = count(|s| matches!(s, State::Skipped));
+    let skipped = if skipped > 0 {
+        format!(", {skipped} skipped (unchanged)")
+    } else {
+        String::new()
+    };
     eprintln!(
-        "\nsummary {}: {ok} ok, {bad} failed, {stopped} stopped, {not} not started, {:.1}s",
+        "\nsummary {}: {ok} ok, {bad} failed, {stopped} stopped, {not} not started{skipped}, {:.1}s",
         plan.target.name(),
         total.as_secs_f64()
     );
@@ -425,6 +444,7 @@ fn print_summary(plan: &Plan, state: &[State], total: Duration) {
             State::Ok(d) => ("ok", Some(d)),
             State::Failed(d, _) => ("FAILED", Some(d)),
             State::Stopped(d) => ("stopped", Some(d)),
+            State::Skipped => ("skipped", None),
             State::Pending | State::Running(_) => ("not started", None),
         };
         let took = took

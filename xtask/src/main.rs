@@ -12,8 +12,10 @@ mod lint;
 mod manifest;
 mod names;
 mod plan;
+mod sha256;
 mod signals;
 mod tls;
+mod unchanged;
 mod verify;
 
 use std::path::PathBuf;
@@ -189,7 +191,7 @@ fn run_target(opts: &Opts, target: &Target, print_only: bool) -> anyhow::Result<
         cache: target.caches(),
     };
     let images = images::select(&cfg, target.image(), wants)?;
-    let plan = plan::plan(&cfg, &images, target);
+    let mut plan = plan::plan(&cfg, &images, target);
     if print_only {
         if cfg.json {
             println!(
@@ -202,6 +204,11 @@ fn run_target(opts: &Opts, target: &Target, print_only: bool) -> anyhow::Result<
         return Ok(());
     }
     let docker = preflight(target)?;
+    if cfg.skip_unchanged {
+        let sh = xshell::Shell::new()?;
+        let probe = unchanged::probe(&sh, &docker, &images, &plan)?;
+        unchanged::apply(&mut plan, &probe);
+    }
     let nodes = plan
         .steps
         .iter()

@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 use crate::config::Config;
 use crate::docker;
 use crate::images::Image;
+use crate::unchanged;
 
 /// What to do, in upstream's Makefile vocabulary.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -202,6 +203,8 @@ pub struct Step {
     pub action: Action,
     /// Ids of the steps that must succeed before this one starts.
     pub after: Vec<usize>,
+    /// Why the step will not run (skip-unchanged), set before execution.
+    pub skip: Option<String>,
 }
 
 impl Step {
@@ -351,6 +354,7 @@ fn matrix_image(cfg: &Config, img: &Image, target: &Target, b: &mut Builder) {
                 insecure: cfg.insecure,
             }),
             after: pushed.clone(),
+            skip: None,
         });
     }
     if target.caches() {
@@ -384,6 +388,7 @@ fn build_step(cfg: &Config, img: &Image, os: Option<&str>, after: Vec<usize>) ->
             context: &img.context(),
             build_args: &args,
             hyperv: cfg.hyperv,
+            label: cfg.skip_unchanged.then(|| unchanged::placeholder(&tag)),
         },
     );
     step(
@@ -417,7 +422,10 @@ fn cache_step(cfg: &Config, img: &Image, os: Option<&str>, after: Vec<usize>) ->
     if let Some(os) = os {
         args.push(("OS_VERSION".to_string(), os.to_string()));
     }
-    let argv = docker::cache_build(&tag, &args, &img.context());
+    let label = cfg
+        .skip_unchanged
+        .then(|| unchanged::placeholder(&Tags::windows(cfg, img, os)));
+    let argv = docker::cache_build(&tag, &args, label, &img.context());
     step(Kind::Cache, &tag, img, os, NodeRef::Local, argv, after)
 }
 
@@ -439,6 +447,7 @@ fn step(
         node,
         action: Action::Run(argv),
         after,
+        skip: None,
     }
 }
 
@@ -458,6 +467,9 @@ pub fn render_text(plan: &Plan) -> String {
         if !s.after.is_empty() {
             let ids: Vec<String> = s.after.iter().map(|a| a.to_string()).collect();
             out.push_str(&format!(" after {}", ids.join(",")));
+        }
+        if let Some(why) = &s.skip {
+            out.push_str(&format!(" — skipped: {why}"));
         }
         out.push('\n');
         for argv in s.commands() {
@@ -484,6 +496,7 @@ pub fn render_json(plan: &Plan) -> Value {
                 "argv": s.commands().into_iter().next().unwrap_or_default(),
                 "commands": s.commands(),
                 "depends_on": s.after,
+                "skip": s.skip,
             })
         })
         .collect();

