@@ -27,3 +27,6 @@ check:
 # Only the end-to-end tests (starts and stops the stack).
 e2e:
 	ci/check.sh e2e
+# Benchmarks against upstream's sequence on the loopback stack; writes BENCHMARKS.md.
+bench:
+	ci/check.sh bench

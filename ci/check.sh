@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make check` (everything) and `make e2e` (only the end-to-end tests): install and start
+# `make check` (everything), `make e2e` (only the end-to-end tests) and `make bench`: install and start
 # the loopback Docker stack, run the tests, stop the stack — also when a test fails.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -10,7 +10,9 @@ ci/stack.sh up
 t1=$(date +%s)
 echo "check: stack installed and up in $((t1 - t0))s" >&2
 if [[ ${1:-} == e2e ]]; then
-	cargo test --test e2e
+	cargo test --test e2e --test faults_e2e --test unchanged_e2e --test doctor_e2e
+elif [[ ${1:-} == bench ]]; then
+	python3 ci/bench.py
 else
 	ci/test.sh
 fi
