@@ -207,8 +207,20 @@ impl Config {
             ));
         }
 
-        let selection = parse_images(opts.images.as_deref())?;
-        let os_versions = parse_os_versions(opts.os_versions.as_deref())?;
+        let selection = parse_list(
+            "IMAGES",
+            opts.images.as_deref(),
+            names::is_path_component,
+            "image name (a folder of IMAGES_DIR)",
+            "powershell-helper",
+        )?;
+        let os_versions = parse_list(
+            "OS_VERSIONS",
+            opts.os_versions.as_deref(),
+            names::is_os_version,
+            "OS version (letters and digits only)",
+            "1809 ltsc2022 ltsc2025",
+        )?;
 
         let hyperv = match opts.isolation.as_deref() {
             None | Some("") | Some("process") => false,
@@ -305,50 +317,31 @@ impl Config {
     }
 }
 
-fn parse_images(v: Option<&str>) -> anyhow::Result<Vec<String>> {
+/// A space-separated list variable (IMAGES, OS_VERSIONS): every word valid, none twice.
+fn parse_list(
+    var: &str,
+    v: Option<&str>,
+    valid: fn(&str) -> bool,
+    what: &str,
+    example: &str,
+) -> anyhow::Result<Vec<String>> {
+    let value = v.unwrap_or_default();
     let mut out: Vec<String> = Vec::new();
-    for name in v.unwrap_or_default().split_whitespace() {
-        if !names::is_path_component(name) {
-            return Err(BadInput::new(
-                "IMAGES",
-                v.unwrap_or_default(),
-                format!("'{name}' is not a valid image name"),
-                "IMAGES holds folder names of IMAGES_DIR separated by spaces, e.g. IMAGES=\"powershell-helper\"",
-            ));
-        }
-        if out.iter().any(|o| o == name) {
-            return Err(BadInput::new(
-                "IMAGES",
-                v.unwrap_or_default(),
-                format!("'{name}' is named twice"),
-                "name each image once",
-            ));
-        }
-        out.push(name.to_string());
-    }
-    Ok(out)
-}
-
-fn parse_os_versions(v: Option<&str>) -> anyhow::Result<Vec<String>> {
-    let mut out: Vec<String> = Vec::new();
-    for os in v.unwrap_or_default().split_whitespace() {
-        if !names::is_os_version(os) {
-            return Err(BadInput::new(
-                "OS_VERSIONS",
-                v.unwrap_or_default(),
-                format!("'{os}' is not an OS version (letters and digits only)"),
-                "e.g. OS_VERSIONS=\"1809 ltsc2022 ltsc2025\"",
-            ));
-        }
-        if out.iter().any(|o| o == os) {
-            return Err(BadInput::new(
-                "OS_VERSIONS",
-                v.unwrap_or_default(),
-                format!("'{os}' is named twice"),
-                "name each OS version once",
-            ));
-        }
-        out.push(os.to_string());
+    for word in value.split_whitespace() {
+        let problem = if !valid(word) {
+            format!("'{word}' is not a valid {what}")
+        } else if out.iter().any(|o| o == word) {
+            format!("'{word}' is named twice")
+        } else {
+            out.push(word.to_string());
+            continue;
+        };
+        return Err(BadInput::new(
+            var,
+            value,
+            problem,
+            format!("a space-separated list, each once, e.g. {var}=\"{example}\""),
+        ));
     }
     Ok(out)
 }

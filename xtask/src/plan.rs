@@ -367,7 +367,7 @@ fn matrix_image(cfg: &Config, img: &Image, target: &Target, b: &mut Builder) {
 
 /// Build args of a node build: none in compat mode (upstream's exact command); in matrix
 /// mode OS_VERSION and, when the image has a BASEIMAGE file, BASEIMAGE.
-fn node_build_args(img: &Image, os: Option<&str>) -> Vec<(String, String)> {
+pub fn node_build_args(img: &Image, os: Option<&str>) -> Vec<(String, String)> {
     let Some(os) = os else { return vec![] };
     let mut args = vec![("OS_VERSION".to_string(), os.to_string())];
     if let Some(base) = img.base_for(os) {
@@ -391,29 +391,13 @@ fn build_step(cfg: &Config, img: &Image, os: Option<&str>, after: Vec<usize>) ->
             label: cfg.skip_unchanged.then(|| unchanged::placeholder(&tag)),
         },
     );
-    step(
-        Kind::Build,
-        &tag,
-        img,
-        os,
-        NodeRef::Remote(os.map(String::from)),
-        argv,
-        after,
-    )
+    step(Kind::Build, &tag, img, os, argv, after)
 }
 
 fn push_step(cfg: &Config, img: &Image, os: Option<&str>, after: Vec<usize>) -> Step {
     let tag = Tags::windows(cfg, img, os);
     let argv = docker::node_push(cfg.node(os), &tag);
-    step(
-        Kind::Push,
-        &tag,
-        img,
-        os,
-        NodeRef::Remote(os.map(String::from)),
-        argv,
-        after,
-    )
+    step(Kind::Push, &tag, img, os, argv, after)
 }
 
 fn cache_step(cfg: &Config, img: &Image, os: Option<&str>, after: Vec<usize>) -> Step {
@@ -426,18 +410,22 @@ fn cache_step(cfg: &Config, img: &Image, os: Option<&str>, after: Vec<usize>) ->
         .skip_unchanged
         .then(|| unchanged::placeholder(&Tags::windows(cfg, img, os)));
     let argv = docker::cache_build(&tag, &args, label, &img.context());
-    step(Kind::Cache, &tag, img, os, NodeRef::Local, argv, after)
+    step(Kind::Cache, &tag, img, os, argv, after)
 }
 
+/// A one-command step; builds and pushes run on the node of `os`, cache builds locally.
 fn step(
     kind: Kind,
     tag: &str,
     img: &Image,
     os: Option<&str>,
-    node: NodeRef,
     argv: Vec<String>,
     after: Vec<usize>,
 ) -> Step {
+    let node = match kind {
+        Kind::Build | Kind::Push => NodeRef::Remote(os.map(String::from)),
+        Kind::Cache | Kind::List => NodeRef::Local,
+    };
     Step {
         id: 0,
         kind,

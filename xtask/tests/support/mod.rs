@@ -118,16 +118,7 @@ echo "fake docker: $1 $2 ok"
 
     /// The recorded docker calls, each an argv.
     pub fn calls(&self) -> Vec<Vec<String>> {
-        let text = fs::read_to_string(self.log()).unwrap_or_default();
-        text.lines()
-            .map(|l| {
-                l.strip_suffix('\x1f')
-                    .unwrap_or(l)
-                    .split('\x1f')
-                    .map(String::from)
-                    .collect()
-            })
-            .collect()
+        argv_lines(&fs::read_to_string(self.log()).unwrap_or_default())
     }
 
     /// The recorded calls that change something (everything but read-only queries).
@@ -175,8 +166,13 @@ pub fn bash_argvs(script: &str) -> Vec<Vec<String>> {
         .output()
         .expect("bash");
     assert!(out.status.success(), "bash failed: {}", stderr(&out));
-    stdout(&out)
-        .lines()
+    argv_lines(&stdout(&out))
+}
+
+/// Lines of unit-separated (0x1f) words, one argv a line, as the fake docker and
+/// `bash_argvs` write them.
+fn argv_lines(text: &str) -> Vec<Vec<String>> {
+    text.lines()
         .map(|l| {
             l.strip_suffix('\x1f')
                 .unwrap_or(l)
