@@ -4,6 +4,7 @@
 
 mod config;
 mod docker;
+mod dockerfile;
 mod doctor;
 mod exec;
 mod exit;
@@ -193,6 +194,10 @@ fn run_target(opts: &Opts, target: &Target, print_only: bool) -> anyhow::Result<
     let images = images::select(&cfg, target.image(), wants)?;
     let mut plan = plan::plan(&cfg, &images, target);
     if print_only {
+        // What `lint` finds, as warnings on stderr: stdout stays the pure plan.
+        for warning in lint::warnings_for(&images) {
+            eprintln!("warning: {warning}");
+        }
         if cfg.json {
             println!(
                 "{}",

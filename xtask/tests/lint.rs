@@ -1,0 +1,253 @@
+//! `cargo xtask lint` end to end on throw-away image folders: findings as `path:line`, exit 1
+//! on errors and 0 on warnings only; `plan` shows the findings as warnings on stderr and keeps
+//! stdout the plan; the repo's own images and the e2e fixtures lint clean.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use support::*;
+
+const WINDOWS_RUN: &str = "\
+# The cache image, wrongly doing work in the Windows stage.
+ARG SOURCE
+FROM --platform=windows/amd64 $SOURCE AS src
+RUN mkdir C:\\out
+FROM scratch
+COPY --from=src /out /out
+";
+
+fn lint(w: &World, args: &[&str]) -> std::process::Output {
+    run(w.xtask().arg("lint").args(args))
+}
+
+fn code(o: &std::process::Output) -> Option<i32> {
+    o.status.code()
+}
+
+fn dockerfile(dir: &Path) -> PathBuf {
+    dir.join("Dockerfile")
+}
+
+#[test]
+fn run_in_a_windows_stage_is_an_error_at_path_and_line() {
+    let w = World::new("lint-run");
+    let a = w.image("a", "1.0");
+    let b = w.image("b", "1.0");
+    write(&dockerfile(&a), WINDOWS_RUN);
+    // Every image's findings come in one run, not just the first image's.
+    write(
+        &dockerfile(&b),
+        "ARG SOURCE\nFROM --platform=windows/amd64 $SOURCE AS src\nFROM src\nworkdir /app\nFROM scratch\n",
+    );
+    let o = lint(&w, &[]);
+    let out = stdout(&o);
+    assert_eq!(code(&o), Some(1), "{out}\n{}", stderr(&o));
+    let want_a = format!(
+        "{}:4: error: RUN in a Windows stage (stage \"src\" at line 3: --platform=windows/amd64) — buildx cannot run it; move it to Dockerfile_windows",
+        dockerfile(&a).display()
+    );
+    let want_b = format!(
+        "{}:4: error: WORKDIR in a Windows stage (stage #1 at line 3: FROM the Windows stage \"src\")",
+        dockerfile(&b).display()
+    );
+    assert!(out.lines().any(|l| l == want_a), "{out}");
+    assert!(out.lines().any(|l| l.starts_with(&want_b)), "{out}");
+    assert!(
+        out.ends_with("lint: 2 images checked, 2 errors, 0 warnings\n"),
+        "{out}"
+    );
+    assert!(
+        stderr(&o).contains("lint failed: 2 errors"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(w.calls().is_empty(), "lint ran docker: {:?}", w.calls());
+
+    // Naming one image lints only that one.
+    let o = lint(&w, &["b"]);
+    assert_eq!(code(&o), Some(1));
+    assert!(!stdout(&o).contains("/a/"), "{}", stdout(&o));
+}
+
+#[test]
+fn run_and_workdir_in_a_linux_stage_are_fine() {
+    let w = World::new("lint-linux");
+    let a = w.image("a", "1.0");
+    write(
+        &dockerfile(&a),
+        "ARG SOURCE\nFROM --platform=windows/amd64 $SOURCE AS src\nFROM --platform=linux/amd64 busybox AS tools\nWORKDIR /x\nRUN true\nFROM scratch\nWORKDIR /app\nCOPY --from=src /a /a\n",
+    );
+    let o = lint(&w, &[]);
+    assert_eq!(code(&o), Some(0), "{}", stdout(&o));
+    assert_eq!(stdout(&o), "lint: 1 image checked, 0 errors, 0 warnings\n");
+}
+
+#[test]
+fn missing_arg_source_is_an_error() {
+    let w = World::new("lint-source");
+    let a = w.image("a", "1.0");
+    write(
+        &dockerfile(&a),
+        "FROM --platform=windows/amd64 registry.example/a:1.0 AS src\nFROM scratch\nCOPY --from=src /a /a\n",
+    );
+    let o = lint(&w, &[]);
+    let out = stdout(&o);
+    assert_eq!(code(&o), Some(1), "{out}");
+    let path = dockerfile(&a).display().to_string();
+    assert!(
+        out.contains(&format!(
+            "{path}: error: no `ARG SOURCE` before the first FROM"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("{path}: error: no FROM uses $SOURCE")),
+        "{out}"
+    );
+}
+
+#[test]
+fn missing_dockerfile_windows_is_an_error() {
+    let w = World::new("lint-nowin");
+    let a = w.image("a", "1.0");
+    std::fs::remove_file(a.join("Dockerfile_windows")).expect("rm");
+    let o = lint(&w, &[]);
+    let out = stdout(&o);
+    assert_eq!(code(&o), Some(1), "{out}\n{}", stderr(&o));
+    assert!(
+        out.contains(&format!(
+            "{}: error: missing: every image needs a Dockerfile_windows",
+            a.join("Dockerfile_windows").display()
+        )),
+        "{out}"
+    );
+}
+
+#[test]
+fn unparsable_dockerfile_windows_is_an_error_at_its_line() {
+    let w = World::new("lint-parse");
+    let a = w.image("a", "1.0");
+    write(
+        &a.join("Dockerfile_windows"),
+        "# escape=`\nFROM mcr.microsoft.com/windows/nanoserver:1809\nRUN echo `\n  hi\nCOPPY a b\n",
+    );
+    let o = lint(&w, &[]);
+    assert_eq!(code(&o), Some(1));
+    let want = format!(
+        "{}:5: error: cannot parse it: unknown instruction: COPPY",
+        a.join("Dockerfile_windows").display()
+    );
+    assert!(stdout(&o).lines().any(|l| l == want), "{}", stdout(&o));
+}
+
+/// A BASEIMAGE that does not parse stops image selection itself (exit 2, naming file:line),
+/// as for every command: lint never sees it. Decided: lint does not re-read folders itself.
+#[test]
+fn bad_baseimage_is_bad_input_naming_the_line() {
+    let w = World::new("lint-base");
+    let a = w.image("a", "1.0");
+    write(
+        &a.join("BASEIMAGE"),
+        "windows/amd64/1809=mcr.microsoft.com/windows/nanoserver:1809\nwindows/amd64/ltsc2022 mcr.microsoft.com/windows/nanoserver:ltsc2022\n",
+    );
+    let o = lint(&w, &[]);
+    assert_eq!(code(&o), Some(2), "{}", stdout(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!("{}:2", a.join("BASEIMAGE").display())),
+        "{err}"
+    );
+    assert!(err.contains("no '='"), "{err}");
+}
+
+#[test]
+fn baseimage_that_dockerfile_windows_ignores_is_a_warning() {
+    let w = World::new("lint-basearg");
+    let a = w.image("a", "1.0");
+    write(
+        &a.join("BASEIMAGE"),
+        "windows/amd64/1809=mcr.microsoft.com/windows/nanoserver:1809\n",
+    );
+    write(
+        &a.join("Dockerfile_windows"),
+        "FROM mcr.microsoft.com/windows/nanoserver:1809\nCOPY a b\n",
+    );
+    let o = lint(&w, &[]);
+    let out = stdout(&o);
+    assert_eq!(code(&o), Some(0), "{out}");
+    assert!(
+        out.contains(&format!(
+            "{}: warning: BASEIMAGE lists base images, but no `ARG BASEIMAGE`",
+            a.join("Dockerfile_windows").display()
+        )),
+        "{out}"
+    );
+    assert!(out.ends_with("0 errors, 1 warning\n"), "{out}");
+}
+
+#[test]
+fn plan_prints_lint_findings_on_stderr_and_the_same_plan_on_stdout() {
+    let w = World::new("lint-plan");
+    w.image("a", "1.0");
+    let b = w.image("b", "2.0");
+    let plan = |extra: &[&str]| {
+        let o = run(w
+            .xtask()
+            .args(["plan", "all-push-as-linux"])
+            .args(extra)
+            .env("REMOTE_DOCKER_URL", "tcp://winbuild:2376"));
+        assert!(o.status.success(), "{}", stderr(&o));
+        o
+    };
+    let clean = plan(&[]);
+    let clean_json = plan(&["--json"]);
+    assert_eq!(stderr(&clean), "");
+
+    write(&dockerfile(&b), WINDOWS_RUN);
+    let o = plan(&[]);
+    assert_eq!(stdout(&o), stdout(&clean));
+    let err = stderr(&o);
+    let want = format!(
+        "warning: {}:4: RUN in a Windows stage (stage \"src\" at line 3: --platform=windows/amd64) — buildx cannot run it; move it to Dockerfile_windows (an error for `cargo xtask lint`)",
+        dockerfile(&b).display()
+    );
+    assert_eq!(
+        err.lines().collect::<Vec<_>>(),
+        vec![want.as_str()],
+        "{err}"
+    );
+
+    let o = plan(&["--json"]);
+    assert_eq!(stdout(&o), stdout(&clean_json));
+    serde_json::from_str::<serde_json::Value>(&stdout(&o)).expect("stdout is JSON");
+    assert!(stderr(&o).starts_with("warning: "), "{}", stderr(&o));
+
+    // --dry-run prints the plan the same way, so it warns the same way.
+    let o = run(w
+        .xtask()
+        .args(["--dry-run", "all-push-as-linux"])
+        .env("REMOTE_DOCKER_URL", "tcp://winbuild:2376"));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains(&want), "{}", stderr(&o));
+    assert!(w.calls().is_empty(), "planning ran docker: {:?}", w.calls());
+}
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+}
+
+#[test]
+fn the_repos_images_and_the_e2e_fixtures_lint_clean() {
+    let w = World::new("lint-repo");
+    for dir in ["images", "ci/fixtures/images"] {
+        let o = run(w.xtask().arg("lint").env("IMAGES_DIR", repo(dir)));
+        let out = stdout(&o);
+        assert_eq!(code(&o), Some(0), "{dir}: {out}\n{}", stderr(&o));
+        assert!(
+            out.ends_with(" checked, 0 errors, 0 warnings\n"),
+            "{dir}: {out}"
+        );
+        assert_eq!(out.lines().count(), 1, "{dir}: {out}");
+    }
+}
