@@ -14,8 +14,9 @@ use serde_json::Value;
 use xshell::Shell;
 
 use crate::docker;
+use crate::dockerfile;
 use crate::images::Image;
-use crate::plan::{Action, Kind, Plan};
+use crate::plan::{self, Action, Kind, Plan};
 use crate::sha256::Sha256;
 
 /// The label holding the inputs digest.
@@ -83,10 +84,11 @@ pub fn probe(
         };
         let mut h = Sha256::new();
         h.update(folder_digest(&img.dir)?.as_bytes());
-        if let Some(os) = &s.os {
-            h.update(format!("\nOS_VERSION={os}").as_bytes());
+        let build_args = plan::node_build_args(img, s.os.as_deref());
+        for (k, v) in &build_args {
+            h.update(format!("\n{k}={v}").as_bytes());
         }
-        for base in bases(img, s.os.as_deref()) {
+        for base in bases(img, &build_args) {
             let digest = match base_digests.get(&base) {
                 Some(d) => d.clone(),
                 None => {
@@ -163,14 +165,49 @@ fn written_tag(kind: Kind, argv: &[String]) -> String {
     }
 }
 
-/// The base images a build of `img` for `os` starts from: its BASEIMAGE line (matrix mode),
-/// else the images its Dockerfile_windows names in FROM.
-fn bases(img: &Image, os: Option<&str>) -> Vec<String> {
-    if let Some(b) = os.and_then(|os| img.base_for(os)) {
-        return vec![b.to_string()];
+/// The images a build of `img` starts from: every FROM of its Dockerfile_windows that is not
+/// `scratch` or an earlier stage, expanded as the build will expand it (global ARG defaults,
+/// overridden by the build args the plan passes). A FROM whose value only the build can tell
+/// is left out. An unreadable Dockerfile yields none: the build itself will then fail.
+fn bases(img: &Image, build_args: &[(String, String)]) -> Vec<String> {
+    let Ok(text) = fs::read_to_string(img.dockerfile_windows()) else {
+        return vec![];
+    };
+    let Ok(df) = dockerfile::parse(&text) else {
+        return vec![];
+    };
+    let Ok(stages) = df.stages() else {
+        return vec![];
+    };
+    let mut scope: HashMap<String, Option<String>> = HashMap::new();
+    for ins in df.global_args() {
+        for word in dockerfile::words(&ins.args) {
+            let (name, default) = match word.split_once('=') {
+                Some((n, v)) => (n, Some(v)),
+                None => (word, None),
+            };
+            let value = match build_args.iter().find(|(k, _)| k == name) {
+                Some((_, v)) => Some(v.clone()),
+                None => default.and_then(|d| {
+                    dockerfile::expand(d, df.escape, &|v| scope.get(v).cloned().flatten()).0
+                }),
+            };
+            scope.insert(name.to_string(), value);
+        }
     }
-    // Compat mode: the Dockerfile's own FROM lines (wired to the Dockerfile parser next).
-    Vec::new()
+    let stage_names: Vec<&str> = stages.iter().filter_map(|s| s.name.as_deref()).collect();
+    let mut out: Vec<String> = Vec::new();
+    for st in &stages {
+        let lookup = |v: &str| scope.get(v).cloned().flatten();
+        let Some(base) = dockerfile::expand(&st.base, df.escape, &lookup).0 else {
+            continue;
+        };
+        let internal = stage_names.contains(&base.to_lowercase().as_str());
+        if base != "scratch" && !internal && !out.contains(&base) {
+            out.push(base);
+        }
+    }
+    out
 }
 
 /// The digest a reference resolves to now.

@@ -31,7 +31,9 @@ fn world() -> World {
 #[test]
 fn no_command_prints_key_material_or_credentials() {
     let w = world();
-    let cases: Vec<(Vec<&str>, Vec<(&str, &str)>)> = vec![
+    // (arguments, extra environment)
+    type Case<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>);
+    let cases: Vec<Case> = vec![
         (vec!["plan", "all-push-as-linux"], vec![]),
         (vec!["plan", "all-push-as-linux", "--json"], vec![]),
         (vec!["push-as-linux", "--dry-run"], vec![]),
