@@ -130,13 +130,14 @@ pub fn run(plan: &Plan, opts: &Options) -> anyhow::Result<()> {
                         continue;
                     }
                 }
-                let ready = state[i] == State::Pending && !busy.contains(&s.node) && deps_done;
+                let free = lane(s).is_none_or(|l| !busy.contains(&l));
+                let ready = state[i] == State::Pending && free && deps_done;
                 if !ready {
                     continue;
                 }
                 eprintln!("[{}/{n}] {} ({})", s.id, s.what, s.context());
                 state[i] = State::Running(Instant::now());
-                busy.insert(s.node.clone());
+                busy.extend(lane(s));
                 running += 1;
                 pids[i] = Arc::new(Mutex::new(None));
                 spawn_step(s.clone(), opts.clone(), tx.clone(), pids[i].clone());
@@ -169,7 +170,9 @@ pub fn run(plan: &Plan, opts: &Options) -> anyhow::Result<()> {
             }
             Ok(Event::Done { step, result }) => {
                 running -= 1;
-                busy.remove(&plan.steps[step].node);
+                if let Some(l) = lane(&plan.steps[step]) {
+                    busy.remove(&l);
+                }
                 let took = match state[step] {
                     State::Running(t) => t.elapsed(),
                     _ => Duration::ZERO,
@@ -210,6 +213,13 @@ pub fn run(plan: &Plan, opts: &Options) -> anyhow::Result<()> {
         .into());
     }
     Ok(())
+}
+
+/// The lane a step occupies: one step at a time per node (a node builds one image at a time;
+/// the local buildx one cache image at a time). A manifest list is a few registry calls and
+/// takes no lane, so it is pushed as soon as its images are, whatever the local builder does.
+fn lane(s: &Step) -> Option<NodeRef> {
+    (s.kind != Kind::List).then(|| s.node.clone())
 }
 
 fn spawn_step(step: Step, opts: Options, tx: Sender<Event>, pid: PidSlot) {
