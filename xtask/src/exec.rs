@@ -201,14 +201,22 @@ pub fn run(plan: &Plan, opts: &Options) -> anyhow::Result<()> {
             State::Failed(_, msg) => msg.clone(),
             _ => String::new(),
         };
-        let tail: Vec<&str> = tails[i].iter().map(String::as_str).collect();
+        let tail: Vec<&str> = tails[i]
+            .iter()
+            .map(String::as_str)
+            .filter(|l| !l.trim().is_empty())
+            .collect();
+        let tail = if tail.is_empty() {
+            String::new()
+        } else {
+            format!("\n  last output:\n    {}", tail.join("\n    "))
+        };
         return Err(StepFailed(format!(
-            "step {}/{n} failed: {} (image {}, {}): {why}\n  last output:\n    {}",
+            "step {}/{n} failed: {} (image {}, {}): {why}{tail}",
             s.id,
             s.what,
             s.image,
             s.node.label(),
-            tail.join("\n    ")
         ))
         .into());
     }

@@ -184,3 +184,34 @@ fn ctrl_c_stops_the_running_docker_and_exits_130() {
 fn sigterm_stops_the_running_docker_and_exits_143() {
     interrupt("-TERM", 143);
 }
+
+#[test]
+fn matrix_builds_on_different_nodes_run_at_the_same_time() {
+    let w = World::new("parallel");
+    w.image("alpha", "1.0");
+    let matrix = |c: &mut std::process::Command| {
+        c.env("OS_VERSIONS", "1809 ltsc2022")
+            .env("REMOTE_DOCKER_URL_ltsc2022", "tcp://win2022:2376")
+            .env("FAKE_DOCKER_RENDEZVOUS", "2");
+    };
+    // Each build waits for the other: only a parallel run gets through.
+    let mut c = xtask(&w, &["build"]);
+    matrix(&mut c);
+    let o = run(&mut c);
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    // Interleaved output stays readable: every docker line says whose it is.
+    assert!(stdout(&o).lines().all(|l| l.starts_with("[alpha ")), "{}", stdout(&o));
+    assert!(err.contains("[alpha 1809] ") || stdout(&o).contains("[alpha 1809] "), "{err}");
+    assert!(err.contains("node 1809") && err.contains("node ltsc2022"), "{err}");
+
+    // One step at a time (-j 1), the same plan deadlocks the rendezvous and fails.
+    let w2 = World::new("serial");
+    w2.image("alpha", "1.0");
+    let mut c = xtask(&w2, &["build", "-j", "1"]);
+    matrix(&mut c);
+    c.env("FAKE_DOCKER_RENDEZVOUS_WAIT", "100");
+    let o = run(&mut c);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("builds did not run concurrently"));
+}

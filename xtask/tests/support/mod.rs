@@ -89,12 +89,22 @@ impl World {
     /// exit 1 when FAKE_DOCKER_FAIL is a substring of " argv "; `buildx version` fails when
     /// FAKE_NO_BUILDX is set; sleeps FAKE_DOCKER_SLEEP seconds on FAKE_DOCKER_SLEEP_ON (as the
     /// sleep process itself, so a signal reaches it); fails FAKE_DOCKER_FLAKY_TIMES times with
-    /// a transient-looking FAKE_DOCKER_FLAKY_MSG on FAKE_DOCKER_FLAKY, then succeeds.
+    /// a transient-looking FAKE_DOCKER_FLAKY_MSG on FAKE_DOCKER_FLAKY, then succeeds; with
+    /// FAKE_DOCKER_RENDEZVOUS=N a build waits until N builds have started (proves parallelism).
     fn fake_docker(&self) {
         let script = r#"#!/bin/bash
 { printf '%s\x1f' "$@"; printf '\n'; } >> "$FAKE_DOCKER_LOG"
 if [[ "$1 $2" == "buildx version" && -n "${FAKE_NO_BUILDX:-}" ]]; then
   echo "docker: 'buildx' is not a docker command." >&2; exit 1
+fi
+if [[ -n "${FAKE_DOCKER_RENDEZVOUS:-}" && " $* " == *" build "* ]]; then
+  # Wait (FAKE_DOCKER_RENDEZVOUS_WAIT hundredths, default 10 s) until N builds have started:
+  # only concurrent builds get through.
+  for _ in $(seq "${FAKE_DOCKER_RENDEZVOUS_WAIT:-1000}"); do
+    (( $(grep -c $'\x1fbuild\x1f' "$FAKE_DOCKER_LOG") >= FAKE_DOCKER_RENDEZVOUS )) && break
+    sleep 0.01
+  done
+  (( $(grep -c $'\x1fbuild\x1f' "$FAKE_DOCKER_LOG") >= FAKE_DOCKER_RENDEZVOUS )) || { echo "fake docker: builds did not run concurrently" >&2; exit 1; }
 fi
 if [[ -n "${FAKE_DOCKER_SLEEP:-}" && " $* " == *"${FAKE_DOCKER_SLEEP_ON:- build }"* ]]; then
   echo "fake docker: sleeping" >&2; exec sleep "$FAKE_DOCKER_SLEEP"
