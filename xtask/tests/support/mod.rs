@@ -93,7 +93,8 @@ impl World {
     /// FAKE_DOCKER_RENDEZVOUS=N a build waits until N builds have started (proves parallelism).
     fn fake_docker(&self) {
         let script = r#"#!/bin/bash
-{ printf '%s\x1f' "$@"; printf '\n'; } >> "$FAKE_DOCKER_LOG"
+# One write per call, so concurrent calls never interleave within a line.
+line=$(printf '%s\x1f' "$@"); printf '%s\n' "$line" >> "$FAKE_DOCKER_LOG"
 if [[ "$1 $2" == "buildx version" && -n "${FAKE_NO_BUILDX:-}" ]]; then
   echo "docker: 'buildx' is not a docker command." >&2; exit 1
 fi
