@@ -3,7 +3,7 @@
 # environment) reach xtask as environment variables, which it reads as its flags.
 CARGO ?= cargo
 
-.PHONY: all-build all-push all-push-as-linux test check e2e stack-up stack-down bench
+.PHONY: all-build all-push all-push-as-linux test check e2e stack-up stack-down bench tls
 
 all-build:
 	$(CARGO) xtask all-build
@@ -17,6 +17,10 @@ sub-push-%:
 	$(CARGO) xtask sub-push-$*
 sub-repush-as-linux-%:
 	$(CARGO) xtask sub-repush-as-linux-$*
+# TLS material for a Windows node: make tls TLS_SERVER_NAME=… TLS_IP=… TLS_OUT=… (or TLS_ARGS="…").
+# (.PHONY matters here: the tls/ crate folder would otherwise make the target "up to date".)
+tls:
+	$(CARGO) xtask tls $(TLS_ARGS)
 
 # Fast checks, no Docker stack needed (e2e tests skip loudly without one).
 test:

@@ -15,7 +15,8 @@
 #
 # Variables: STACK_HOME (default <repo>/target/stack), STACK_PREFIX (default
 # $STACK_HOME/prefix), STACK_TIMEOUT (seconds per ready check, default 60),
-# STACK_TLS_CMD (command that writes the certs instead of openssl, e.g. "cargo xtask tls"),
+# STACK_TLS_CMD (the command that writes the certs, run from the repository root; default
+# "cargo xtask tls", so the e2e nodes run on certs made by the tool; "openssl" for openssl),
 # STACK_KEEP_ON_FAILURE=1 (leave a failed `up` running for debugging).
 set -euo pipefail
 
@@ -303,16 +304,22 @@ load_env() {
 
 # ---------------------------------------------------------------- pieces
 
+# The certs are kept across `up`s, and remade when STACK_TLS_CMD names another maker than
+# the one that made them (recorded in certs/.made-by).
 make_certs() {
-	if [ -f "$CERT_DIR/node/server-cert.pem" ] && [ -f "$CERT_DIR/client/cert.pem" ]; then
+	local maker=${STACK_TLS_CMD:-cargo xtask tls} stamp=$CERT_DIR/.made-by
+	if [ -f "$CERT_DIR/node/server-cert.pem" ] && [ -f "$CERT_DIR/client/cert.pem" ] &&
+		[ "$(cat "$stamp" 2>/dev/null)" = "$maker" ]; then
 		return 0
 	fi
+	rm -rf "$CERT_DIR"
 	mkdir -p "$CERT_DIR"
-	if [ -n "${STACK_TLS_CMD:-}" ]; then
+	if [ "$maker" != openssl ]; then
 		local tls_cmd
-		read -r -a tls_cmd <<<"$STACK_TLS_CMD"
+		read -r -a tls_cmd <<<"$maker"
 		log "certs: ${tls_cmd[*]} --server-name localhost --ip 127.0.0.1 --out $CERT_DIR"
-		"${tls_cmd[@]}" --server-name localhost --ip 127.0.0.1 --out "$CERT_DIR" >&2
+		(cd "$REPO_ROOT" && "${tls_cmd[@]}" --server-name localhost --ip 127.0.0.1 --out "$CERT_DIR") \
+			>"$LOG_DIR/tls.log" 2>&1 || { tail_log "$LOG_DIR/tls.log"; die "certs: $maker failed"; }
 	else
 		log "certs: openssl into $CERT_DIR"
 		local ca=$CERT_DIR/ca node=$CERT_DIR/node client=$CERT_DIR/client
@@ -343,6 +350,7 @@ make_certs() {
 	for f in node/ca.pem node/server-cert.pem node/server-key.pem client/ca.pem client/cert.pem client/key.pem; do
 		[ -s "$CERT_DIR/$f" ] || die "certs: $CERT_DIR/$f missing"
 	done
+	printf '%s\n' "$maker" >"$stamp"
 }
 
 write_registry_config() { # write_registry_config PORT

@@ -1,6 +1,6 @@
 //! Docker: the only place that knows docker's command-line flags. Every function returns an
-//! argv (`docker …`) for the plan; nothing here runs anything except `find` and
-//! `buildx_version`, the read-only checks made before a run.
+//! argv (`docker …`) for the plan; nothing here runs anything except `find`,
+//! `buildx_version`, `query` and `query_timeout`: read-only checks and queries.
 
 use std::path::{Path, PathBuf};
 
@@ -253,4 +253,82 @@ pub fn inspect_descriptor(reference: &str) -> Vec<String> {
     ]
     .map(String::from)
     .into()
+}
+
+/// `docker --version`: the CLI's own version, without asking any daemon (`docker version`
+/// would also dial DOCKER_HOST). Read-only.
+pub fn cli_version() -> Vec<String> {
+    ["docker", "--version"].map(String::from).into()
+}
+
+/// `docker --tlsverify … -H URL version --format '{{json .Server}}'`: the node's daemon
+/// version, OS and kernel (a Windows kernel version carries the OS build). Read-only.
+pub fn node_version(node: &Node) -> Vec<String> {
+    let mut argv = remote(node);
+    argv.extend(["version", "--format", "{{json .Server}}"].map(String::from));
+    argv
+}
+
+/// What a read-only query with a deadline came to.
+#[derive(Debug)]
+pub enum Answer {
+    /// Exit 0: its stdout.
+    Ok(String),
+    /// A non-zero exit: its stderr (or stdout when stderr is empty).
+    Failed(String),
+    /// Still running at the deadline: killed.
+    TimedOut,
+}
+
+/// Runs a read-only docker query with a deadline (a node behind a silent firewall would make
+/// docker wait for minutes); the child is killed when the time is up.
+pub fn query_timeout(docker: &Path, argv: &[String], timeout: std::time::Duration) -> Answer {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let spawned = Command::new(docker)
+        .args(&argv[1..])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match spawned {
+        Ok(c) => c,
+        Err(e) => return Answer::Failed(format!("cannot run {}: {e}", docker.display())),
+    };
+    // Readers on their own threads so a chatty child never blocks on a full pipe.
+    let read = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = r.read_to_end(&mut buf);
+            String::from_utf8_lossy(&buf).into_owned()
+        })
+    };
+    let out = child.stdout.take().map(|s| read(Box::new(s)));
+    let err = child.stderr.take().map(|s| read(Box::new(s)));
+    let deadline = std::time::Instant::now() + timeout;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20))
+            }
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                // The readers are left to finish on their own: a plugin docker started
+                // (buildx) may still hold the pipes open.
+                return Answer::TimedOut;
+            }
+            Err(e) => return Answer::Failed(format!("waiting for docker: {e}")),
+        }
+    };
+    let stdout = out.and_then(|h| h.join().ok()).unwrap_or_default();
+    let stderr = err.and_then(|h| h.join().ok()).unwrap_or_default();
+    if status.success() {
+        Answer::Ok(stdout)
+    } else if stderr.trim().is_empty() {
+        Answer::Failed(stdout.trim().to_string())
+    } else {
+        Answer::Failed(stderr.trim().to_string())
+    }
 }

@@ -208,6 +208,8 @@ fn run_target(opts: &Opts, target: &Target, print_only: bool) -> anyhow::Result<
         }
         return Ok(());
     }
+    // The cheap part of `doctor` (CLI, cert files, key readable): exit 2 before any step.
+    doctor::local(&cfg, &plan)?;
     let docker = preflight(target)?;
     if cfg.skip_unchanged {
         let sh = xshell::Shell::new()?;

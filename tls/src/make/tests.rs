@@ -1,0 +1,418 @@
+//! Unit tests of the certs `make` writes, read back through `inspect` and x509-parser.
+
+use super::*;
+use crate::inspect;
+use std::os::unix::fs::PermissionsExt;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+struct Tmp(PathBuf);
+
+impl Tmp {
+    fn new(tag: &str) -> Tmp {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let p = std::env::temp_dir().join(format!(
+            "xtask-tls-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = fs::remove_dir_all(&p);
+        fs::create_dir_all(&p).expect("mkdir");
+        Tmp(p)
+    }
+}
+
+impl Drop for Tmp {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+fn opts(out: &Path) -> Opts {
+    Opts {
+        server_name: "winbuild.example.com".into(),
+        ips: vec![
+            "192.0.2.10".parse().expect("ip"),
+            "::1".parse().expect("ip"),
+        ],
+        dns: vec!["winbuild".into()],
+        days: 365,
+        out: out.to_path_buf(),
+        ca: None,
+        force: false,
+        backdate: 0,
+    }
+}
+
+fn mode(p: &Path) -> u32 {
+    fs::metadata(p).expect("stat").permissions().mode() & 0o777
+}
+
+fn strs(v: &Value) -> Vec<String> {
+    v.as_array()
+        .expect("array")
+        .iter()
+        .map(|x| x.as_str().expect("str").to_string())
+        .collect()
+}
+
+use serde_json::Value;
+
+fn now() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp()
+}
+
+const DAY: i64 = 86_400;
+
+#[test]
+fn layout_and_modes() {
+    let t = Tmp::new("layout");
+    let written = make(&opts(&t.0)).expect("make");
+    let want: Vec<PathBuf> = planned(&opts(&t.0));
+    assert_eq!(written, want);
+    for p in &want {
+        assert!(p.is_file(), "{}", p.display());
+        let private = p.to_string_lossy().ends_with("key.pem");
+        assert_eq!(
+            mode(p),
+            if private { 0o600 } else { 0o644 },
+            "{}",
+            p.display()
+        );
+    }
+    // No temporary files left behind.
+    for d in ["ca", "node", "client"] {
+        for e in fs::read_dir(t.0.join(d)).expect("readdir") {
+            let name = e.expect("entry").file_name();
+            assert!(!name.to_string_lossy().ends_with(".tmp"), "{name:?}");
+        }
+    }
+    // The three copies of ca.pem are the CA.
+    let ca = fs::read(t.0.join("ca/ca.pem")).expect("ca");
+    assert_eq!(fs::read(t.0.join("node/ca.pem")).expect("node ca"), ca);
+    assert_eq!(fs::read(t.0.join("client/ca.pem")).expect("client ca"), ca);
+    // Keys are PKCS#8 PEM and never end up in a certificate file.
+    let key = fs::read_to_string(t.0.join("client/key.pem")).expect("key");
+    assert!(key.starts_with("-----BEGIN PRIVATE KEY-----"), "{key}");
+}
+
+#[test]
+fn ca_is_a_ca() {
+    let t = Tmp::new("ca");
+    make(&opts(&t.0)).expect("make");
+    let f = inspect::facts(&t.0.join("ca"));
+    let ca = &f["certs"]["ca.pem"];
+    assert_eq!(ca["is_ca"], true, "{f}");
+    assert_eq!(ca["signed_by_ca"], true, "self-signed: {f}");
+    assert!(ca["subject_cn"]
+        .as_str()
+        .expect("cn")
+        .starts_with("xtask-tls CA "));
+    let ku = strs(&ca["key_usage"]);
+    assert!(ku.contains(&"keyCertSign".to_string()), "{ku:?}");
+    assert_eq!(f["keys"]["ca-key.pem"]["matches_cert"], true, "{f}");
+    assert_eq!(f["keys"]["ca-key.pem"]["mode"], "0600");
+    // A new CA outlives the leaves: ten years.
+    let na = ca["not_after"].as_i64().expect("not_after");
+    assert!(na > now() + 3649 * DAY, "{f}");
+}
+
+#[test]
+fn server_cert_names_usages_and_chain() {
+    let t = Tmp::new("server");
+    make(&opts(&t.0)).expect("make");
+    let f = inspect::facts(&t.0.join("node"));
+    let s = &f["certs"]["server-cert.pem"];
+    assert_eq!(s["subject_cn"], "winbuild.example.com", "{f}");
+    assert_eq!(s["is_ca"], false);
+    assert_eq!(
+        strs(&s["sans"]),
+        [
+            "DNS:winbuild.example.com",
+            "DNS:winbuild",
+            "IP:192.0.2.10",
+            "IP:::1"
+        ]
+    );
+    assert_eq!(strs(&s["extended_key_usage"]), ["serverAuth"]);
+    assert_eq!(
+        strs(&s["key_usage"]),
+        ["digitalSignature", "keyEncipherment"]
+    );
+    assert_eq!(s["signed_by_ca"], true, "{f}");
+    assert_eq!(f["keys"]["server-key.pem"]["matches_cert"], true, "{f}");
+    assert_eq!(f["keys"]["server-key.pem"]["private_to_owner"], true);
+}
+
+#[test]
+fn client_cert_usages_validity_and_chain() {
+    let t = Tmp::new("client");
+    make(&opts(&t.0)).expect("make");
+    let f = inspect::facts(&t.0.join("client"));
+    let c = &f["certs"]["cert.pem"];
+    assert_eq!(c["subject_cn"], "client", "{f}");
+    assert_eq!(strs(&c["extended_key_usage"]), ["clientAuth"]);
+    assert_eq!(strs(&c["sans"]), Vec::<String>::new());
+    assert_eq!(c["signed_by_ca"], true, "{f}");
+    assert_eq!(f["keys"]["key.pem"]["matches_cert"], true, "{f}");
+    assert_eq!(f["keys"]["key.pem"]["mode"], "0600");
+    // 365 days from now, started an hour ago for clock skew.
+    let nb = c["not_before"].as_i64().expect("nb");
+    let na = c["not_after"].as_i64().expect("na");
+    let n = now();
+    assert!(
+        (n - 3700..=n - 3500).contains(&nb),
+        "not_before {nb}, now {n}"
+    );
+    assert!((n + 365 * DAY - 100..=n + 365 * DAY + 100).contains(&na));
+}
+
+#[test]
+fn signature_check_is_real() {
+    let a = Tmp::new("sig-a");
+    let b = Tmp::new("sig-b");
+    make(&opts(&a.0)).expect("make a");
+    make(&opts(&b.0)).expect("make b");
+    // b's client cert next to a's ca.pem: same names, another key.
+    let mixed = Tmp::new("sig-mixed");
+    fs::copy(a.0.join("client/ca.pem"), mixed.0.join("ca.pem")).expect("cp");
+    fs::copy(b.0.join("client/cert.pem"), mixed.0.join("cert.pem")).expect("cp");
+    fs::copy(a.0.join("client/key.pem"), mixed.0.join("key.pem")).expect("cp");
+    let f = inspect::facts(&mixed.0);
+    assert_eq!(f["certs"]["cert.pem"]["signed_by_ca"], false, "{f}");
+    assert_eq!(f["keys"]["key.pem"]["matches_cert"], false, "{f}");
+
+    // A CA with the very same subject name but another key: the name matches, the
+    // signature does not.
+    let fake_ca = Tmp::new("sig-fake");
+    let key = KeyPair::generate().expect("key");
+    let pem = fs::read_to_string(a.0.join("ca/ca.pem")).expect("ca");
+    let (_, p) = x509_parser::pem::parse_x509_pem(pem.as_bytes()).expect("pem");
+    let cn = p
+        .parse_x509()
+        .expect("x509")
+        .subject()
+        .iter_common_name()
+        .next()
+        .expect("cn")
+        .as_str()
+        .expect("str")
+        .to_string();
+    let mut params = CertificateParams::default();
+    params.distinguished_name = dn(&cn);
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let cert = params.self_signed(&key).expect("self-signed");
+    fs::write(fake_ca.0.join("ca.pem"), cert.pem()).expect("write");
+    fs::copy(a.0.join("client/cert.pem"), fake_ca.0.join("cert.pem")).expect("cp");
+    let f = inspect::facts(&fake_ca.0);
+    assert_eq!(f["certs"]["cert.pem"]["issuer_cn"], cn.as_str(), "{f}");
+    assert_eq!(f["certs"]["cert.pem"]["signed_by_ca"], false, "{f}");
+}
+
+#[test]
+fn refuses_to_overwrite_without_force() {
+    let t = Tmp::new("overwrite");
+    make(&opts(&t.0)).expect("make");
+    let before: Vec<Vec<u8>> = planned(&opts(&t.0))
+        .iter()
+        .map(|p| fs::read(p).expect("read"))
+        .collect();
+    let err = make(&opts(&t.0)).expect_err("must refuse");
+    assert!(err.downcast_ref::<Refused>().is_some(), "{err:#}");
+    assert!(
+        err.to_string().contains("ca/ca.pem exists"),
+        "names the file: {err}"
+    );
+    let after: Vec<Vec<u8>> = planned(&opts(&t.0))
+        .iter()
+        .map(|p| fs::read(p).expect("read"))
+        .collect();
+    assert_eq!(before, after, "nothing changed");
+
+    // One file of the set is enough to refuse, and it is the one named.
+    let t2 = Tmp::new("overwrite-one");
+    fs::create_dir_all(t2.0.join("client")).expect("mkdir");
+    fs::write(t2.0.join("client/key.pem"), "mine").expect("write");
+    let err = make(&opts(&t2.0)).expect_err("must refuse");
+    assert!(err.to_string().contains("client/key.pem exists"), "{err}");
+    assert!(!t2.0.join("ca").exists(), "wrote nothing");
+    assert!(!t2.0.join("node").exists(), "wrote nothing");
+    assert_eq!(
+        fs::read_to_string(t2.0.join("client/key.pem")).expect("read"),
+        "mine"
+    );
+
+    // --force replaces every file, keys still 0600.
+    let mut o = opts(&t.0);
+    o.force = true;
+    make(&o).expect("make --force");
+    let replaced: Vec<Vec<u8>> = planned(&o)
+        .iter()
+        .map(|p| fs::read(p).expect("read"))
+        .collect();
+    for (i, (b, a)) in before.iter().zip(&replaced).enumerate() {
+        let name = planned(&o)[i].clone();
+        if name.ends_with("daemon.json") || name.ends_with("install.ps1") {
+            continue;
+        }
+        assert_ne!(b, a, "{} replaced", name.display());
+    }
+    assert_eq!(mode(&t.0.join("client/key.pem")), 0o600);
+}
+
+#[test]
+fn force_tightens_a_loose_key() {
+    let t = Tmp::new("loose");
+    make(&opts(&t.0)).expect("make");
+    let key = t.0.join("client/key.pem");
+    fs::set_permissions(&key, fs::Permissions::from_mode(0o644)).expect("chmod");
+    let mut o = opts(&t.0);
+    o.force = true;
+    make(&o).expect("make --force");
+    assert_eq!(mode(&key), 0o600);
+}
+
+#[test]
+fn reuses_a_ca() {
+    let first = Tmp::new("reuse-1");
+    make(&opts(&first.0)).expect("make");
+    let second = Tmp::new("reuse-2");
+    let mut o = opts(&second.0);
+    o.server_name = "node2.example.com".into();
+    o.ca = Some(first.0.join("ca"));
+    let written = make(&o).expect("make --ca");
+    assert!(!second.0.join("ca").exists(), "the CA is not copied");
+    assert_eq!(written.len(), 8, "{written:?}");
+    assert_eq!(
+        fs::read(second.0.join("node/ca.pem")).expect("read"),
+        fs::read(first.0.join("ca/ca.pem")).expect("read")
+    );
+    // The new certs verify against the old CA (also from the old client folder's view).
+    let f = inspect::facts(&second.0.join("client"));
+    assert_eq!(f["certs"]["cert.pem"]["signed_by_ca"], true, "{f}");
+    let f = inspect::facts(&second.0.join("node"));
+    assert_eq!(f["certs"]["server-cert.pem"]["signed_by_ca"], true, "{f}");
+    assert_eq!(
+        f["certs"]["server-cert.pem"]["subject_cn"],
+        "node2.example.com"
+    );
+    // Authority key identifier of the new leaf = subject key identifier of the CA, so
+    // path building by key id (Go, Windows) finds it.
+    let ski = key_id(&first.0.join("ca/ca.pem"), true);
+    let aki = key_id(&second.0.join("client/cert.pem"), false);
+    assert_eq!(ski, aki);
+
+    // Reusing the CA into the CA's own OUT folder is allowed: the CA is left as it was.
+    let ca_before = fs::read(first.0.join("ca/ca-key.pem")).expect("read");
+    let mut o = opts(&first.0);
+    o.ca = Some(first.0.join("ca"));
+    o.force = true;
+    make(&o).expect("make --ca into the same OUT");
+    assert_eq!(
+        fs::read(first.0.join("ca/ca-key.pem")).expect("read"),
+        ca_before
+    );
+}
+
+fn key_id(path: &Path, subject: bool) -> Vec<u8> {
+    use x509_parser::extensions::ParsedExtension;
+    let pem = fs::read(path).expect("read");
+    let (_, p) = x509_parser::pem::parse_x509_pem(&pem).expect("pem");
+    let cert = p.parse_x509().expect("x509");
+    for ext in cert.extensions() {
+        match ext.parsed_extension() {
+            ParsedExtension::SubjectKeyIdentifier(k) if subject => return k.0.to_vec(),
+            ParsedExtension::AuthorityKeyIdentifier(a) if !subject => {
+                return a.key_identifier.as_ref().expect("aki").0.to_vec()
+            }
+            _ => {}
+        }
+    }
+    panic!("no key identifier in {}", path.display())
+}
+
+#[test]
+fn refuses_a_ca_folder_without_its_key() {
+    let first = Tmp::new("ca-nokey-1");
+    make(&opts(&first.0)).expect("make");
+    fs::remove_file(first.0.join("ca/ca-key.pem")).expect("rm");
+    let second = Tmp::new("ca-nokey-2");
+    let mut o = opts(&second.0);
+    o.ca = Some(first.0.join("ca"));
+    let err = make(&o).expect_err("refuse");
+    assert!(err.downcast_ref::<Refused>().is_some(), "{err:#}");
+    assert!(err.to_string().contains("no ca-key.pem"), "{err}");
+    assert_eq!(fs::read_dir(&second.0).expect("ls").count(), 0);
+}
+
+#[test]
+fn refuses_a_ca_key_of_another_ca() {
+    let a = Tmp::new("ca-mix-a");
+    let b = Tmp::new("ca-mix-b");
+    make(&opts(&a.0)).expect("make");
+    make(&opts(&b.0)).expect("make");
+    fs::copy(b.0.join("ca/ca-key.pem"), a.0.join("ca/ca-key.pem")).expect("cp");
+    let out = Tmp::new("ca-mix-out");
+    let mut o = opts(&out.0);
+    o.ca = Some(a.0.join("ca"));
+    let err = make(&o).expect_err("refuse");
+    assert!(err.to_string().contains("is not the key of"), "{err:#}");
+}
+
+#[test]
+fn backdated_certs_are_expired() {
+    let t = Tmp::new("expired");
+    let mut o = opts(&t.0);
+    o.days = 1;
+    o.backdate = 10;
+    make(&o).expect("make");
+    let f = inspect::facts(&t.0.join("client"));
+    let na = f["certs"]["cert.pem"]["not_after"].as_i64().expect("na");
+    assert!(na < now() - 8 * DAY, "{f}");
+    // The CA itself is fresh: only the leaves are backdated.
+    let f = inspect::facts(&t.0.join("ca"));
+    assert!(f["certs"]["ca.pem"]["not_after"].as_i64().expect("na") > now());
+}
+
+#[test]
+fn bad_days_are_refused() {
+    let t = Tmp::new("days");
+    for days in [0, MAX_DAYS + 1] {
+        let mut o = opts(&t.0);
+        o.days = days;
+        let err = make(&o).expect_err("refuse");
+        assert!(err.downcast_ref::<Refused>().is_some(), "{err:#}");
+    }
+    assert_eq!(fs::read_dir(&t.0).expect("ls").count(), 0);
+}
+
+#[test]
+fn daemon_json_for_windows() {
+    let v: Value = serde_json::from_str(&node::daemon_json()).expect("json");
+    assert_eq!(
+        v["hosts"],
+        serde_json::json!(["tcp://0.0.0.0:2376", "npipe://"])
+    );
+    assert_eq!(v["tlsverify"], true);
+    assert_eq!(v["tlscacert"], r"C:\ProgramData\docker\certs.d\ca.pem");
+    assert_eq!(
+        v["tlscert"],
+        r"C:\ProgramData\docker\certs.d\server-cert.pem"
+    );
+    assert_eq!(v["tlskey"], r"C:\ProgramData\docker\certs.d\server-key.pem");
+    let ps = node::install_ps1("winbuild");
+    for want in [
+        "Copy-Item",
+        "Restart-Service -Name docker",
+        "New-NetFirewallRule",
+        "-LocalPort 2376",
+        "ConvertFrom-Json",
+        "UTF8Encoding $false",
+        "tcp://winbuild:2376",
+    ] {
+        assert!(ps.contains(want), "install.ps1 lacks {want}");
+    }
+    assert!(
+        !ps.contains("@SERVER_NAME@") && !ps.contains("@CERTS_DIR@"),
+        "unreplaced placeholder"
+    );
+}
