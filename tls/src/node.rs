@@ -61,17 +61,22 @@ foreach ($f in 'ca.pem', 'server-cert.pem', 'server-key.pem') {
     Copy-Item -Force -Path (Join-Path $here $f) -Destination (Join-Path $certs $f)
     Write-Host "copied $f to $certs"
 }
-# The server key: readable by Administrators and SYSTEM only (the docker service).
+# The server key: readable by Administrators and SYSTEM only (the docker service); by SID,
+# so it works on any display language.
 $key = Join-Path $certs 'server-key.pem'
-& icacls.exe $key /inheritance:r /grant:r 'Administrators:F' 'SYSTEM:F' | Out-Null
+& icacls.exe $key /inheritance:r /grant:r '*S-1-5-32-544:F' '*S-1-5-18:F' | Out-Null
 if ($LASTEXITCODE -ne 0) { throw "icacls failed on $key" }
 Write-Host "restricted $key to Administrators and SYSTEM"
 
 $ours = Get-Content -Raw -Path (Join-Path $here 'daemon.json') | ConvertFrom-Json
 New-Item -ItemType Directory -Force -Path $configDir | Out-Null
 if (Test-Path $config) {
-    $merged = Get-Content -Raw -Path $config | ConvertFrom-Json
-    if ($null -eq $merged) { $merged = New-Object PSObject }
+    $raw = Get-Content -Raw -Path $config
+    if ([string]::IsNullOrWhiteSpace($raw)) {
+        $merged = New-Object PSObject
+    } else {
+        $merged = $raw | ConvertFrom-Json
+    }
     $backup = "$config.before-xtask-tls"
     Copy-Item -Force -Path $config -Destination $backup
     Write-Host "kept a copy of the old $config as $backup"

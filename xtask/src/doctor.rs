@@ -619,14 +619,20 @@ fn check_node(r: &mut Report, s: &str, node: &Node, docker: &Path) {
         }
     };
     let version = server["Version"].as_str().unwrap_or("?");
-    let os = server["Os"].as_str().unwrap_or("?");
-    let kernel = server["KernelVersion"].as_str().unwrap_or("?");
     r.add(
         Status::Ok,
         s,
         "TLS",
         format!("{}: mutual TLS ok, docker {version}", node.url),
     );
+    check_os(r, s, node, &server);
+}
+
+/// The node's OS (from `docker version`'s Server part): Windows, and a build at least that
+/// of the OS version it builds for.
+fn check_os(r: &mut Report, s: &str, node: &Node, server: &Value) {
+    let os = server["Os"].as_str().unwrap_or("?");
+    let kernel = server["KernelVersion"].as_str().unwrap_or("?");
     if os != "windows" {
         r.hint(
             Status::Warn,
@@ -1015,6 +1021,53 @@ mod tests {
             registry_error("ERROR: unauthorized: authentication required", r, h).0,
             Status::Warn
         );
+    }
+
+    fn os_report(os: Option<&str>, server: Value) -> Vec<(Status, &'static str, String)> {
+        let mut r = Report::default();
+        check_os(&mut r, "node", &node(os), &server);
+        r.checks
+            .into_iter()
+            .map(|c| (c.status, c.name, c.detail))
+            .collect()
+    }
+
+    #[test]
+    fn node_os_and_build() {
+        let win = |kernel: &str| json!({"Os": "windows", "KernelVersion": kernel});
+        let k1809 = "10.0 17763 (17763.1.amd64fre.rs5_release.180914-1434)";
+        let k2022 = "10.0 20348 (20348.1.amd64fre.fe_release.210507-1500)";
+        // Same build, newer build: ok.
+        let r = os_report(Some("1809"), win(k1809));
+        assert_eq!(r[0].0, Status::Ok, "{r:?}");
+        assert_eq!(
+            r[1],
+            (Status::Ok, "OS build", "17763 ≥ 17763 (1809)".into())
+        );
+        let r = os_report(Some("1809"), win(k2022));
+        assert_eq!(r[1].0, Status::Ok, "{r:?}");
+        // Older than the version it must build: a failure naming both.
+        let r = os_report(Some("ltsc2022"), win(k1809));
+        assert_eq!(r[1].0, Status::Fail, "{r:?}");
+        assert!(
+            r[1].2.contains("17763 is older than ltsc2022 (20348)"),
+            "{r:?}"
+        );
+        let r = os_report(Some("ltsc2025"), win("10.0.20348.2849"));
+        assert_eq!(r[1].0, Status::Fail, "{r:?}");
+        // Compat mode: no version to compare against, the build is shown.
+        let r = os_report(None, win(k2022));
+        assert_eq!(r, vec![(Status::Ok, "OS", "windows, build 20348".into())]);
+        // A Linux stand-in: a warning, no build check.
+        let r = os_report(
+            Some("1809"),
+            json!({"Os": "linux", "KernelVersion": "6.1.0-13-amd64"}),
+        );
+        assert_eq!(r.len(), 1, "{r:?}");
+        assert_eq!((r[0].0, r[0].1), (Status::Warn, "OS"));
+        // An OS version without a known build: warned, not compared.
+        let r = os_report(Some("20H1"), win(k2022));
+        assert_eq!(r[1].0, Status::Warn, "{r:?}");
     }
 
     #[test]
