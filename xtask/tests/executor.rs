@@ -201,9 +201,19 @@ fn matrix_builds_on_different_nodes_run_at_the_same_time() {
     let err = stderr(&o);
     assert!(o.status.success(), "{err}");
     // Interleaved output stays readable: every docker line says whose it is.
-    assert!(stdout(&o).lines().all(|l| l.starts_with("[alpha ")), "{}", stdout(&o));
-    assert!(err.contains("[alpha 1809] ") || stdout(&o).contains("[alpha 1809] "), "{err}");
-    assert!(err.contains("node 1809") && err.contains("node ltsc2022"), "{err}");
+    assert!(
+        stdout(&o).lines().all(|l| l.starts_with("[alpha ")),
+        "{}",
+        stdout(&o)
+    );
+    assert!(
+        err.contains("[alpha 1809] ") || stdout(&o).contains("[alpha 1809] "),
+        "{err}"
+    );
+    assert!(
+        err.contains("node 1809") && err.contains("node ltsc2022"),
+        "{err}"
+    );
 
     // One step at a time (-j 1), the same plan deadlocks the rendezvous and fails.
     let w2 = World::new("serial");
