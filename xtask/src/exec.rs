@@ -223,11 +223,12 @@ pub fn run(plan: &Plan, opts: &Options) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The lane a step occupies: one step at a time per node (a node builds one image at a time;
-/// the local buildx one cache image at a time). A manifest list is a few registry calls and
-/// takes no lane, so it is pushed as soon as its images are, whatever the local builder does.
+/// The lane a step occupies: a Windows node runs one step at a time (a build, then its
+/// push, never two builds fighting for one node). Local steps — buildx cache builds and
+/// manifest lists — take no lane: BuildKit runs builds side by side, so each starts as soon
+/// as its image is pushed; only `jobs` bounds them.
 fn lane(s: &Step) -> Option<NodeRef> {
-    (s.kind != Kind::List).then(|| s.node.clone())
+    matches!(s.node, NodeRef::Remote(_)).then(|| s.node.clone())
 }
 
 fn spawn_step(step: Step, opts: Options, tx: Sender<Event>, pid: PidSlot) {

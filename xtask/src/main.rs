@@ -212,8 +212,7 @@ fn run_target(opts: &Opts, target: &Target, print_only: bool) -> anyhow::Result<
     doctor::local(&cfg, &plan)?;
     let docker = preflight(target)?;
     if cfg.skip_unchanged {
-        let sh = xshell::Shell::new()?;
-        let probe = unchanged::probe(&sh, &docker, &images, &plan)?;
+        let probe = unchanged::probe(&docker, &images, &plan)?;
         unchanged::apply(&mut plan, &probe);
     }
     let nodes = plan

@@ -55,28 +55,27 @@ pub fn folder_digest(dir: &Path) -> anyhow::Result<String> {
     Ok(h.finish())
 }
 
+/// (image, OS version): what one inputs digest is for.
+type StepKey = (String, Option<String>);
+
 /// What the registry says, resolved before a run.
 #[derive(Debug, Default)]
 pub struct Probe {
     /// Inputs digest per (image, os).
-    keys: HashMap<(String, Option<String>), String>,
+    keys: HashMap<StepKey, String>,
     /// Step ids whose output already carries its inputs digest.
     unchanged: Vec<usize>,
 }
 
 /// Resolves inputs digests (base digests through docker) and reads the labels already pushed.
-/// Read-only docker calls only.
-pub fn probe(
-    sh: &Shell,
-    docker_cli: &Path,
-    images: &[Image],
-    plan: &Plan,
-) -> anyhow::Result<Probe> {
-    let mut probe = Probe::default();
-    let mut base_digests: HashMap<String, String> = HashMap::new();
+/// Read-only docker calls only, all of a kind at once: a re-run with nothing changed costs
+/// about two registry round trips, not one per tag.
+pub fn probe(docker_cli: &Path, images: &[Image], plan: &Plan) -> anyhow::Result<Probe> {
+    // 1. What each (image, os) is built from.
+    let mut inputs: Vec<(StepKey, String, Vec<String>)> = Vec::new();
     for s in &plan.steps {
-        let key_id = (s.image.clone(), s.os.clone());
-        if probe.keys.contains_key(&key_id) {
+        let id = (s.image.clone(), s.os.clone());
+        if inputs.iter().any(|(i, _, _)| *i == id) {
             continue;
         }
         let Some(img) = images.iter().find(|i| i.name == s.image) else {
@@ -88,39 +87,68 @@ pub fn probe(
         for (k, v) in &build_args {
             h.update(format!("\n{k}={v}").as_bytes());
         }
-        for base in bases(img, &build_args) {
-            let digest = match base_digests.get(&base) {
-                Some(d) => d.clone(),
-                None => {
-                    let d = resolve(sh, docker_cli, &base)
-                        .with_context(|| format!("resolving base image {base} of {}", img.name))?;
-                    base_digests.insert(base.clone(), d.clone());
-                    d
-                }
-            };
+        inputs.push((id, h.finish(), bases(img, &build_args)));
+    }
+    // 2. Every base's digest, in parallel.
+    let mut all_bases: Vec<String> = inputs.iter().flat_map(|(_, _, b)| b.clone()).collect();
+    all_bases.sort();
+    all_bases.dedup();
+    let digests = parallel(&all_bases, |base| resolve(docker_cli, base));
+    let mut probe = Probe::default();
+    for (id, folder, bases) in inputs {
+        let mut h = Sha256::new();
+        h.update(folder.as_bytes());
+        for base in bases {
+            let i = all_bases.iter().position(|b| *b == base).unwrap_or(0);
+            let digest = digests[i]
+                .as_ref()
+                .map_err(|e| anyhow::anyhow!("resolving base image {base} of {}: {e}", id.0))?;
             h.update(format!("\nFROM {base}@{digest}").as_bytes());
         }
-        probe.keys.insert(key_id, h.finish());
+        probe.keys.insert(id, h.finish());
     }
+    // 3. The label of every tag the plan writes (and whether each list exists), in parallel.
+    let mut tags: Vec<String> = Vec::new();
+    for s in &plan.steps {
+        match &s.action {
+            Action::Run(argv) => tags.push(written_tag(s.kind, argv)),
+            Action::List(spec) => tags.extend(spec.entries.iter().map(|e| e.tag.clone())),
+        }
+    }
+    tags.sort();
+    tags.dedup();
+    let labels = parallel(&tags, |tag| Ok(label(docker_cli, tag)));
+    let label_of = |tag: &str| -> Option<String> {
+        let i = tags.iter().position(|t| t == tag)?;
+        labels[i].as_ref().ok().cloned().flatten()
+    };
+    let lists: Vec<String> = plan
+        .steps
+        .iter()
+        .filter_map(|s| match &s.action {
+            Action::List(spec) => Some(spec.list.clone()),
+            Action::Run(_) => None,
+        })
+        .collect();
+    let lists_there = parallel(&lists, |list| {
+        let sh = Shell::new().map_err(|e| e.to_string())?;
+        docker::query(&sh, docker_cli, &docker::inspect_raw(list)).map(|_| ())
+    });
     // A step is unchanged when the tag it writes carries the same digest.
     for s in &plan.steps {
-        let Some(key) = probe.keys.get(&(s.image.clone(), s.os.clone())) else {
-            continue;
-        };
+        let key_of = |os: Option<&String>| probe.keys.get(&(s.image.clone(), os.cloned()));
         let unchanged = match (&s.kind, &s.action) {
             (Kind::Build | Kind::Push | Kind::Cache, Action::Run(argv)) => {
-                let tag = written_tag(s.kind, argv);
-                label(sh, docker_cli, &tag).as_deref() == Some(key.as_str())
+                key_of(s.os.as_ref()).is_some()
+                    && label_of(&written_tag(s.kind, argv)).as_ref() == key_of(s.os.as_ref())
             }
             (Kind::List, Action::List(spec)) => {
-                // The list is redone unless every entry is unchanged and the list is there.
+                // Redone unless every entry is unchanged and the list is there.
+                let i = lists.iter().position(|l| *l == spec.list);
                 spec.entries.iter().all(|e| {
-                    label(sh, docker_cli, &e.tag).as_deref()
-                        == probe
-                            .keys
-                            .get(&(s.image.clone(), Some(e.os.clone())))
-                            .map(String::as_str)
-                }) && docker::query(sh, docker_cli, &docker::inspect_raw(&spec.list)).is_ok()
+                    key_of(Some(&e.os)).is_some()
+                        && label_of(&e.tag).as_ref() == key_of(Some(&e.os))
+                }) && i.is_some_and(|i| lists_there[i].is_ok())
             }
             _ => false,
         };
@@ -129,6 +157,23 @@ pub fn probe(
         }
     }
     Ok(probe)
+}
+
+/// Runs `f` on every item at once, one thread each (they wait on the registry, not the CPU).
+fn parallel<T: Send>(
+    items: &[String],
+    f: impl Fn(&str) -> Result<T, String> + Sync,
+) -> Vec<Result<T, String>> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items.iter().map(|i| scope.spawn(|| f(i))).collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("probe thread panicked".into()))
+            })
+            .collect()
+    })
 }
 
 /// Puts the resolved digests into the label arguments and marks unchanged steps skipped.
@@ -211,19 +256,21 @@ fn bases(img: &Image, build_args: &[(String, String)]) -> Vec<String> {
 }
 
 /// The digest a reference resolves to now.
-fn resolve(sh: &Shell, docker_cli: &Path, reference: &str) -> anyhow::Result<String> {
-    let out = docker::query(sh, docker_cli, &docker::inspect_descriptor(reference))
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let v: Value = serde_json::from_str(&out).context("docker's answer is not JSON")?;
+fn resolve(docker_cli: &Path, reference: &str) -> Result<String, String> {
+    let sh = Shell::new().map_err(|e| e.to_string())?;
+    let out = docker::query(&sh, docker_cli, &docker::inspect_descriptor(reference))?;
+    let v: Value =
+        serde_json::from_str(&out).map_err(|e| format!("docker's answer is not JSON: {e}"))?;
     v["digest"]
         .as_str()
         .map(String::from)
-        .context("no digest in docker's answer")
+        .ok_or_else(|| "no digest in docker's answer".to_string())
 }
 
 /// The inputs label of the image at TAG, None when the tag or the label is missing.
-fn label(sh: &Shell, docker_cli: &Path, tag: &str) -> Option<String> {
-    let out = docker::query(sh, docker_cli, &docker::inspect_config(tag)).ok()?;
+fn label(docker_cli: &Path, tag: &str) -> Option<String> {
+    let sh = Shell::new().ok()?;
+    let out = docker::query(&sh, docker_cli, &docker::inspect_config(tag)).ok()?;
     let v: Value = serde_json::from_str(&out).ok()?;
     v["config"]["Labels"][LABEL].as_str().map(String::from)
 }
