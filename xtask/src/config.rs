@@ -112,7 +112,7 @@ pub struct Opts {
     /// Print the commands instead of running them.
     #[arg(short = 'n', long, global = true)]
     pub dry_run: bool,
-    /// Steps run at once, across nodes [default: 1 in compat mode, one per node in matrix mode].
+    /// Steps run at once, across nodes [default: 1 in compat mode; in matrix mode one per node, plus 2 local].
     #[arg(short = 'j', long, env = "JOBS", global = true, value_name = "N")]
     pub jobs: Option<String>,
     /// Machine-readable output (plan, dry-run).

@@ -223,6 +223,22 @@ pub fn run(plan: &Plan, opts: &Options) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Steps at once when -j is not given. Compat mode: 1, so the order is exactly upstream's.
+/// Matrix mode: one per Windows node, plus two local ones (cache builds and lists), so no node
+/// waits for the local builder and the local builder does not starve the 2 cores it shares.
+pub fn default_jobs(plan: &Plan) -> usize {
+    if !plan.matrix {
+        return 1;
+    }
+    let remote: HashSet<&NodeRef> = plan
+        .steps
+        .iter()
+        .map(|s| &s.node)
+        .filter(|n| matches!(n, NodeRef::Remote(_)))
+        .collect();
+    remote.len() + 2
+}
+
 /// The lane a step occupies: a Windows node runs one step at a time (a build, then its
 /// push, never two builds fighting for one node). Local steps — buildx cache builds and
 /// manifest lists — take no lane: BuildKit runs builds side by side, so each starts as soon

@@ -215,15 +215,7 @@ fn run_target(opts: &Opts, target: &Target, print_only: bool) -> anyhow::Result<
         let probe = unchanged::probe(&docker, &images, &plan)?;
         unchanged::apply(&mut plan, &probe);
     }
-    let nodes = plan
-        .steps
-        .iter()
-        .map(|s| &s.node)
-        .collect::<std::collections::HashSet<_>>()
-        .len();
-    let jobs = cfg
-        .jobs
-        .unwrap_or(if cfg.is_matrix() { nodes.max(1) } else { 1 });
+    let jobs = cfg.jobs.unwrap_or_else(|| exec::default_jobs(&plan));
     exec::run(
         &plan,
         &exec::Options {

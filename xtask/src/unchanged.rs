@@ -89,51 +89,60 @@ pub fn probe(docker_cli: &Path, images: &[Image], plan: &Plan) -> anyhow::Result
         }
         inputs.push((id, h.finish(), bases(img, &build_args)));
     }
-    // 2. Every base's digest, in parallel.
+    // 2. What to ask the registry: every base's digest, the label of every tag the plan
+    //    writes, whether each list exists. None depends on another: all asked at once.
     let mut all_bases: Vec<String> = inputs.iter().flat_map(|(_, _, b)| b.clone()).collect();
     all_bases.sort();
     all_bases.dedup();
-    let digests = parallel(&all_bases, |base| resolve(docker_cli, base));
+    let mut tags: Vec<String> = Vec::new();
+    let mut lists: Vec<String> = Vec::new();
+    for s in &plan.steps {
+        match &s.action {
+            Action::Run(argv) => tags.push(written_tag(s.kind, argv)),
+            Action::List(spec) => {
+                tags.extend(spec.entries.iter().map(|e| e.tag.clone()));
+                lists.push(spec.list.clone());
+            }
+        }
+    }
+    tags.sort();
+    tags.dedup();
+    let (digests, labels, lists_there) = std::thread::scope(|scope| {
+        let digests = scope.spawn(|| parallel(&all_bases, |base| resolve(docker_cli, base)));
+        let lists_there = scope.spawn(|| {
+            parallel(&lists, |list| {
+                let sh = Shell::new().map_err(|e| e.to_string())?;
+                docker::query(&sh, docker_cli, &docker::inspect_raw(list)).map(|_| ())
+            })
+        });
+        let labels = parallel(&tags, |tag| Ok(label(docker_cli, tag)));
+        (
+            digests.join().unwrap_or_default(),
+            labels,
+            lists_there.join().unwrap_or_default(),
+        )
+    });
+    // 3. The inputs digests.
     let mut probe = Probe::default();
     for (id, folder, bases) in inputs {
         let mut h = Sha256::new();
         h.update(folder.as_bytes());
         for base in bases {
-            let i = all_bases.iter().position(|b| *b == base).unwrap_or(0);
-            let digest = digests[i]
-                .as_ref()
+            let digest = all_bases
+                .iter()
+                .position(|b| *b == base)
+                .and_then(|i| digests.get(i))
+                .ok_or_else(|| "not resolved".to_string())
+                .and_then(|r| r.clone())
                 .map_err(|e| anyhow::anyhow!("resolving base image {base} of {}: {e}", id.0))?;
             h.update(format!("\nFROM {base}@{digest}").as_bytes());
         }
         probe.keys.insert(id, h.finish());
     }
-    // 3. The label of every tag the plan writes (and whether each list exists), in parallel.
-    let mut tags: Vec<String> = Vec::new();
-    for s in &plan.steps {
-        match &s.action {
-            Action::Run(argv) => tags.push(written_tag(s.kind, argv)),
-            Action::List(spec) => tags.extend(spec.entries.iter().map(|e| e.tag.clone())),
-        }
-    }
-    tags.sort();
-    tags.dedup();
-    let labels = parallel(&tags, |tag| Ok(label(docker_cli, tag)));
     let label_of = |tag: &str| -> Option<String> {
         let i = tags.iter().position(|t| t == tag)?;
-        labels[i].as_ref().ok().cloned().flatten()
+        labels.get(i)?.as_ref().ok().cloned().flatten()
     };
-    let lists: Vec<String> = plan
-        .steps
-        .iter()
-        .filter_map(|s| match &s.action {
-            Action::List(spec) => Some(spec.list.clone()),
-            Action::Run(_) => None,
-        })
-        .collect();
-    let lists_there = parallel(&lists, |list| {
-        let sh = Shell::new().map_err(|e| e.to_string())?;
-        docker::query(&sh, docker_cli, &docker::inspect_raw(list)).map(|_| ())
-    });
     // A step is unchanged when the tag it writes carries the same digest.
     for s in &plan.steps {
         let key_of = |os: Option<&String>| probe.keys.get(&(s.image.clone(), os.cloned()));
@@ -148,7 +157,7 @@ pub fn probe(docker_cli: &Path, images: &[Image], plan: &Plan) -> anyhow::Result
                 spec.entries.iter().all(|e| {
                     key_of(Some(&e.os)).is_some()
                         && label_of(&e.tag).as_ref() == key_of(Some(&e.os))
-                }) && i.is_some_and(|i| lists_there[i].is_ok())
+                }) && i.is_some_and(|i| lists_there.get(i).is_some_and(|r| r.is_ok()))
             }
             _ => false,
         };
