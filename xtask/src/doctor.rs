@@ -883,7 +883,13 @@ fn registry_error(e: &str, registry: &str, host: &str) -> (Status, String, Optio
 /// bad input (exit 2) with its fix; a key readable by others is only a warning.
 pub fn local(cfg: &Config, plan: &Plan) -> anyhow::Result<()> {
     docker::find()?;
+    let mut seen: Vec<&Path> = Vec::new();
     for node in nodes_of(cfg, plan) {
+        // Nodes often share one cert folder: check (and warn about) each folder once.
+        if seen.contains(&node.cert_path.as_path()) {
+            continue;
+        }
+        seen.push(&node.cert_path);
         let var = cert_var(node);
         crate::config::check_certs(var, &node.cert_path)?;
         let key = node.cert_path.join("key.pem");
