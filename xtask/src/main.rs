@@ -19,7 +19,7 @@ mod tls;
 mod unchanged;
 mod verify;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -210,10 +210,18 @@ fn run_target(opts: &Opts, target: &Target, print_only: bool) -> anyhow::Result<
     }
     // The cheap part of `doctor` (CLI, cert files, key readable): exit 2 before any step.
     doctor::local(&cfg, &plan)?;
-    let docker = preflight(target)?;
-    if cfg.skip_unchanged {
-        let probe = unchanged::probe(&docker, &images, &plan)?;
-        unchanged::apply(&mut plan, &probe);
+    let docker = docker::find()?;
+    // The buildx check and the skip-unchanged probe only read: both are asked at once.
+    let (buildx, probe) = std::thread::scope(|s| {
+        let buildx = s.spawn(|| require_buildx(target, &docker));
+        let probe = cfg
+            .skip_unchanged
+            .then(|| unchanged::probe(&docker, &images, &plan));
+        (buildx.join(), probe)
+    });
+    buildx.map_err(|_| anyhow::anyhow!("the buildx check panicked"))??;
+    if let Some(probe) = probe {
+        unchanged::apply(&mut plan, &probe?);
     }
     let jobs = cfg.jobs.unwrap_or_else(|| exec::default_jobs(&plan));
     exec::run(
@@ -248,14 +256,13 @@ fn verify(opts: &Opts, target: &Target) -> anyhow::Result<()> {
     verify::run(&sh, &docker, &plan)
 }
 
-/// The read-only checks before a run: the docker CLI, and buildx when the target needs it.
-fn preflight(target: &Target) -> anyhow::Result<PathBuf> {
-    let docker = docker::find()?;
+/// The read-only check before a run of a target that builds cache images: buildx is there.
+fn require_buildx(target: &Target, docker: &Path) -> anyhow::Result<()> {
     if target.caches() {
         let sh = xshell::Shell::new()?;
-        docker::buildx_version(&sh, &docker)?;
+        docker::buildx_version(&sh, docker)?;
     }
-    Ok(docker)
+    Ok(())
 }
 
 /// The repository root: xtask lives in `<root>/xtask`.
