@@ -149,9 +149,11 @@ fn wait_for_call(w: &World, word: &str) {
 }
 
 fn interrupt(sig: &str, code: i32) {
+    let marker = format!("61.{code}{}", std::process::id());
     let w = world();
     let child = xtask(&w, &["push-as-linux"])
-        .env("FAKE_DOCKER_SLEEP", "60")
+        // A duration no other process sleeps for (one per test), to look for it afterwards.
+        .env("FAKE_DOCKER_SLEEP", &marker)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -173,6 +175,16 @@ fn interrupt(sig: &str, code: i32) {
         "{err}"
     );
     assert_eq!(w.mutating_calls().len(), 1);
+    // None left running: the fake docker (exec'd into `sleep <marker>`) is gone.
+    let left = std::process::Command::new("pgrep")
+        .args(["-f", &format!("sleep {marker}")])
+        .output()
+        .expect("pgrep");
+    assert!(
+        left.stdout.is_empty(),
+        "docker child left running: {}",
+        stdout(&left)
+    );
 }
 
 #[test]

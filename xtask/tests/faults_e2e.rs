@@ -193,3 +193,47 @@ fn a_dockerfile_that_fails_to_build_stops_the_run() {
     );
     assert!(s.inspect(&format!("{r}/broken:0.1")).is_none());
 }
+
+#[test]
+fn a_run_with_certs_from_another_ca_fails_its_first_node_step() {
+    let Some(s) = Stack::get() else { return };
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let r = s.namespace("wrongca");
+    let tmp = support::TempDir::new("wrongca");
+    let other = tmp.path().join("other");
+    let o = s
+        .cmd(env!("CARGO_BIN_EXE_xtask"))
+        .env("CARGO", env!("CARGO"))
+        .args([
+            "tls",
+            "--server-name",
+            "localhost",
+            "--ip",
+            "127.0.0.1",
+            "--out",
+        ])
+        .arg(&other)
+        .output()
+        .expect("xtask tls");
+    assert!(o.status.success(), "{}", text(&o));
+    let o = s
+        .xtask(&r, &s.fixtures())
+        .args(["push-as-linux"])
+        .env("DOCKER_CERT_PATH", other.join("client"))
+        .output()
+        .expect("run");
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    assert!(
+        t.contains("step 1/6 failed: build") && t.contains("(image alpha, node)"),
+        "{t}"
+    );
+    assert!(
+        t.contains("certificate signed by unknown authority") || t.contains("unknown authority"),
+        "{t}"
+    );
+    assert!(
+        t.contains("0 ok, 1 failed, 0 stopped, 5 not started"),
+        "{t}"
+    );
+}
