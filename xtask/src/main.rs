@@ -13,21 +13,20 @@ mod lint;
 mod manifest;
 mod names;
 mod plan;
+mod run;
 mod sha256;
 mod signals;
 mod tls;
 mod unchanged;
 mod verify;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
 use crate::config::{Config, Needs, Opts};
 use crate::exit::BadInput;
-use crate::images::Wants;
 use crate::plan::Target;
 
 #[derive(Parser)]
@@ -108,7 +107,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Cli::command().print_help()?;
         return Ok(());
     };
-    let mut opts = cli.opts;
+    let opts = cli.opts;
     let (target, images, print_only) = match cmd {
         Cmd::Build { images } => (Target::Build, images, false),
         Cmd::Push { images } => (Target::Push, images, false),
@@ -119,31 +118,19 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Cmd::Plan { target, images } => (parse_target(&target)?, images, true),
         Cmd::Verify { target, images } => {
             let target = parse_target(target.as_deref().unwrap_or("push-as-linux"))?;
-            if !images.is_empty() {
-                opts.images = Some(images.join(" "));
-            }
-            return verify(&opts, &target);
+            let (_, plan) = run::plan_for(&with_images(opts, images), &target)?;
+            return verify::run(&plan);
         }
         Cmd::Doctor { target, images } => {
             let target = parse_target(target.as_deref().unwrap_or("push-as-linux"))?;
-            if !images.is_empty() {
-                opts.images = Some(images.join(" "));
-            }
-            let (cfg, plan) = plan_for(&opts, &target, Needs { node: false })?;
+            let (cfg, plan) = run::plan_for(&with_images(opts, images), &target)?;
             return doctor::run(&cfg, &plan);
         }
         Cmd::Tls(args) => return tls::run(&args),
         Cmd::Lint { images } => {
-            if !images.is_empty() {
-                opts.images = Some(images.join(" "));
-            }
+            let opts = with_images(opts, images);
             let cfg = Config::load(&opts, Needs { node: false })?;
-            let wants = Wants {
-                windows: false,
-                cache: false,
-            };
-            let images = images::select(&cfg, None, wants)?;
-            return lint::run(&cfg, &images);
+            return lint::run(&cfg, &run::images_as_they_are(&cfg, None)?);
         }
         Cmd::Other(words) => {
             let name = words.first().cloned().unwrap_or_default();
@@ -153,10 +140,17 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             }
         }
     };
+    let opts = with_images(opts, images);
+    let print_only = print_only || opts.dry_run;
+    run::target(&opts, &target, print_only)
+}
+
+/// Positional image names stand for IMAGES.
+fn with_images(mut opts: Opts, images: Vec<String>) -> Opts {
     if !images.is_empty() {
         opts.images = Some(images.join(" "));
     }
-    run_target(&opts, &target, print_only || opts.dry_run)
+    opts
 }
 
 fn parse_target(name: &str) -> anyhow::Result<Target> {
@@ -177,92 +171,6 @@ fn unknown_command(name: &str) -> anyhow::Error {
         "unknown command",
         "run `cargo xtask` for the list of commands",
     )
-}
-
-/// Plans TARGET and either prints the plan or runs it.
-fn run_target(opts: &Opts, target: &Target, print_only: bool) -> anyhow::Result<()> {
-    let cfg = Config::load(
-        opts,
-        Needs {
-            node: target.needs_node() && !print_only,
-        },
-    )?;
-    let wants = Wants {
-        windows: target.builds(),
-        cache: target.caches(),
-    };
-    let images = images::select(&cfg, target.image(), wants)?;
-    let mut plan = plan::plan(&cfg, &images, target);
-    if print_only {
-        // What `lint` finds, as warnings on stderr: stdout stays the pure plan.
-        for warning in lint::warnings_for(&images) {
-            eprintln!("warning: {warning}");
-        }
-        if cfg.json {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&plan::render_json(&plan))?
-            );
-        } else {
-            print!("{}", plan::render_text(&plan));
-        }
-        return Ok(());
-    }
-    // The cheap part of `doctor` (CLI, cert files, key readable): exit 2 before any step.
-    doctor::local(&cfg, &plan)?;
-    let docker = docker::find()?;
-    // The buildx check and the skip-unchanged probe only read: both are asked at once.
-    let (buildx, probe) = std::thread::scope(|s| {
-        let buildx = s.spawn(|| require_buildx(target, &docker));
-        let probe = cfg
-            .skip_unchanged
-            .then(|| unchanged::probe(&docker, &images, &plan));
-        (buildx.join(), probe)
-    });
-    buildx.map_err(|_| anyhow::anyhow!("the buildx check panicked"))??;
-    if let Some(probe) = probe {
-        unchanged::apply(&mut plan, &probe?);
-    }
-    let jobs = cfg.jobs.unwrap_or_else(|| exec::default_jobs(&plan));
-    exec::run(
-        &plan,
-        &exec::Options {
-            docker,
-            jobs,
-            retries: cfg.retries,
-            backoff: Duration::from_secs(1),
-        },
-    )
-}
-
-/// Config and plan for TARGET, for the commands that inspect rather than run it.
-fn plan_for(opts: &Opts, target: &Target, needs: Needs) -> anyhow::Result<(Config, plan::Plan)> {
-    let cfg = Config::load(opts, needs)?;
-    let wants = Wants {
-        windows: false,
-        cache: false,
-    };
-    let images = images::select(&cfg, target.image(), wants)?;
-    let plan = plan::plan(&cfg, &images, target);
-    Ok((cfg, plan))
-}
-
-/// Checks the registry holds what TARGET pushes; no node needed.
-fn verify(opts: &Opts, target: &Target) -> anyhow::Result<()> {
-    let (_, plan) = plan_for(opts, target, Needs { node: false })?;
-    let docker = docker::find()?;
-    let sh = xshell::Shell::new()?;
-    docker::buildx_version(&sh, &docker)?;
-    verify::run(&sh, &docker, &plan)
-}
-
-/// The read-only check before a run of a target that builds cache images: buildx is there.
-fn require_buildx(target: &Target, docker: &Path) -> anyhow::Result<()> {
-    if target.caches() {
-        let sh = xshell::Shell::new()?;
-        docker::buildx_version(&sh, docker)?;
-    }
-    Ok(())
 }
 
 /// The repository root: xtask lives in `<root>/xtask`.

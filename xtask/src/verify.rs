@@ -22,7 +22,14 @@ struct Row {
     ok: bool,
 }
 
-pub fn run(sh: &Shell, docker: &Path, plan: &Plan) -> anyhow::Result<()> {
+pub fn run(plan: &Plan) -> anyhow::Result<()> {
+    let docker_cli = docker::find()?;
+    let sh = Shell::new()?;
+    docker::buildx_version(&sh, &docker_cli)?;
+    check(&sh, &docker_cli, plan)
+}
+
+fn check(sh: &Shell, docker: &Path, plan: &Plan) -> anyhow::Result<()> {
     let mut rows = Vec::new();
     for step in &plan.steps {
         match (&step.kind, &step.action) {
