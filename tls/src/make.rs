@@ -36,15 +36,37 @@ const CA_MIN_DAYS: u32 = 3650;
 /// would otherwise reject a fresh client cert as not yet valid.
 const SKEW: Duration = Duration::hours(1);
 
+#[derive(clap::Args, Debug)]
 pub struct Opts {
+    /// The node's host name: the server cert's CN and a DNS SAN.
+    #[arg(long, value_name = "NAME")]
     pub server_name: String,
+    /// The node's IP addresses (IP SANs), comma separated.
+    #[arg(
+        long = "ip",
+        value_name = "A[,B…]",
+        value_delimiter = ',',
+        required = true
+    )]
     pub ips: Vec<IpAddr>,
+    /// More DNS names for the server cert, comma separated.
+    #[arg(long, value_name = "X[,Y…]", value_delimiter = ',')]
     pub dns: Vec<String>,
+    /// Validity of the server and client certs, in days.
+    #[arg(long, default_value_t = 365, value_parser = clap::value_parser!(u32).range(1..=MAX_DAYS as i64))]
     pub days: u32,
+    /// Output folder.
+    #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Issue with this existing CA (a folder with ca.pem and ca-key.pem) instead of a new one.
+    #[arg(long, value_name = "DIR")]
     pub ca: Option<PathBuf>,
+    /// Overwrite existing files.
+    #[arg(long)]
     pub force: bool,
-    /// Testing: the server and client certs' validity starts this many days ago.
+    /// Testing: start the validity of the server and client certs N days ago (with
+    /// --days 1 --backdate 10 they expired 9 days ago).
+    #[arg(long, hide = true, default_value_t = 0, value_name = "N")]
     pub backdate: u32,
 }
 
