@@ -234,58 +234,25 @@ impl Config {
                 ))
             }
         };
-        let insecure = match opts.registry_insecure.as_deref() {
-            None | Some("") | Some("0") => names::is_loopback_registry(&registry),
-            Some("1") => true,
-            Some(other) => {
-                return Err(BadInput::new(
-                    "REGISTRY_INSECURE",
-                    other,
-                    "expected 0 or 1",
-                    "set REGISTRY_INSECURE=1 for a plain-HTTP registry",
-                ))
-            }
-        };
-        let jobs = match opts.jobs.as_deref() {
-            None | Some("") => None,
-            Some(j) => match j.parse::<usize>() {
-                Ok(n) if (1..=64).contains(&n) => Some(n),
-                _ => {
-                    return Err(BadInput::new(
-                        "JOBS",
-                        j,
-                        "expected a number from 1 to 64",
-                        "e.g. -j 2",
-                    ))
-                }
-            },
-        };
-
-        let retries = match opts.retries.as_deref() {
-            None | Some("") => 3,
-            Some(r) => match r.parse::<u32>() {
-                Ok(n) if n <= 10 => n,
-                _ => {
-                    return Err(BadInput::new(
-                        "RETRIES",
-                        r,
-                        "expected a number from 0 to 10",
-                        "RETRIES=0 turns retries off; the default is 3",
-                    ))
-                }
-            },
-        };
-
-        let skip_unchanged = match opts.skip_unchanged.as_deref() {
-            None | Some("") | Some("0") => false,
-            Some("1") => true,
-            Some(other) => return Err(BadInput::new(
-                "SKIP_UNCHANGED",
-                other,
-                "expected 0 or 1",
-                "SKIP_UNCHANGED=1 (or --skip-unchanged) skips images whose inputs are unchanged",
-            )),
-        };
+        // Loopback registries speak plain HTTP in tests: insecure unless asked otherwise.
+        let insecure = parse_switch(
+            "REGISTRY_INSECURE",
+            opts.registry_insecure.as_deref(),
+            "set REGISTRY_INSECURE=1 for a plain-HTTP registry",
+        )? || names::is_loopback_registry(&registry);
+        let jobs = parse_number("JOBS", opts.jobs.as_deref(), 1..=64, "e.g. -j 2")?;
+        let retries = parse_number(
+            "RETRIES",
+            opts.retries.as_deref(),
+            0..=10,
+            "RETRIES=0 turns retries off; the default is 3",
+        )?
+        .unwrap_or(3) as u32;
+        let skip_unchanged = parse_switch(
+            "SKIP_UNCHANGED",
+            opts.skip_unchanged.as_deref(),
+            "SKIP_UNCHANGED=1 (or --skip-unchanged) skips images whose inputs are unchanged",
+        )?;
 
         let nodes = load_nodes(opts, &os_versions, needs, env)?;
 
@@ -314,6 +281,40 @@ impl Config {
 
     pub fn is_matrix(&self) -> bool {
         !self.os_versions.is_empty()
+    }
+}
+
+/// A 0/1 variable; unset or empty is 0.
+fn parse_switch(var: &str, v: Option<&str>, hint: &str) -> anyhow::Result<bool> {
+    match v {
+        None | Some("") | Some("0") => Ok(false),
+        Some("1") => Ok(true),
+        Some(other) => Err(BadInput::new(var, other, "expected 0 or 1", hint)),
+    }
+}
+
+/// A whole number within `range`; None when unset or empty.
+fn parse_number(
+    var: &str,
+    v: Option<&str>,
+    range: std::ops::RangeInclusive<usize>,
+    hint: &str,
+) -> anyhow::Result<Option<usize>> {
+    match v {
+        None | Some("") => Ok(None),
+        Some(n) => match n.parse::<usize>() {
+            Ok(n) if range.contains(&n) => Ok(Some(n)),
+            _ => Err(BadInput::new(
+                var,
+                n,
+                format!(
+                    "expected a number from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+                hint,
+            )),
+        },
     }
 }
 

@@ -880,9 +880,10 @@ fn registry_error(e: &str, registry: &str, host: &str) -> (Status, String, Optio
 
 /// The cheap local checks push/push-as-linux run before starting (no network, no cargo):
 /// the docker CLI, and per node the cert files present with a readable key. A problem is
-/// bad input (exit 2) with its fix; a key readable by others is only a warning.
-pub fn local(cfg: &Config, plan: &Plan) -> anyhow::Result<()> {
-    docker::find()?;
+/// bad input (exit 2) with its fix; a key readable by others is only a warning. Returns the
+/// docker CLI it found, for the run.
+pub fn local(cfg: &Config, plan: &Plan) -> anyhow::Result<PathBuf> {
+    let docker_cli = docker::find()?;
     let mut seen: Vec<&Path> = Vec::new();
     for node in nodes_of(cfg, plan) {
         // Nodes often share one cert folder: check (and warn about) each folder once.
@@ -911,7 +912,7 @@ pub fn local(cfg: &Config, plan: &Plan) -> anyhow::Result<()> {
             );
         }
     }
-    Ok(())
+    Ok(docker_cli)
 }
 
 #[cfg(test)]

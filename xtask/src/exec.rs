@@ -72,7 +72,7 @@ pub fn run(plan: &Plan, opts: &Options) -> anyhow::Result<()> {
     let started_all = Instant::now();
     let mut state = vec![State::Pending; n];
     let mut busy: HashSet<NodeRef> = HashSet::new();
-    let mut pids: Vec<PidSlot> = (0..n).map(|_| Arc::new(Mutex::new(None))).collect();
+    let pids: Vec<PidSlot> = (0..n).map(|_| Arc::new(Mutex::new(None))).collect();
     let mut tails: Vec<VecDeque<String>> = vec![VecDeque::new(); n];
     // Prefix lines with their step only when steps can interleave.
     let prefixed = opts.jobs > 1
@@ -139,7 +139,6 @@ pub fn run(plan: &Plan, opts: &Options) -> anyhow::Result<()> {
                 state[i] = State::Running(Instant::now());
                 busy.extend(lane(s));
                 running += 1;
-                pids[i] = Arc::new(Mutex::new(None));
                 spawn_step(s.clone(), opts.clone(), tx.clone(), pids[i].clone());
             }
         }

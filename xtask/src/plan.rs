@@ -216,6 +216,20 @@ impl Step {
         }
     }
 
+    /// The tag the step writes: the image a build or push makes (`-t TAG`, `push TAG`), the
+    /// cache image, or the list. What `verify` checks and skip-unchanged compares.
+    pub fn tag(&self) -> &str {
+        match &self.action {
+            Action::List(spec) => &spec.list,
+            Action::Run(argv) if self.kind == Kind::Push => argv.last().map_or("", String::as_str),
+            Action::Run(argv) => argv
+                .iter()
+                .position(|a| a == "-t")
+                .and_then(|i| argv.get(i + 1))
+                .map_or("", String::as_str),
+        }
+    }
+
     /// `alpha` or `alpha, node 1809`: the parenthesised part of progress lines.
     pub fn context(&self) -> String {
         match &self.os {

@@ -39,8 +39,7 @@ pub fn target(opts: &Opts, target: &Target, print_only: bool) -> anyhow::Result<
         return Ok(());
     }
     // The cheap part of `doctor` (CLI, cert files, key readable): exit 2 before any step.
-    doctor::local(&cfg, &plan)?;
-    let docker = docker::find()?;
+    let docker = doctor::local(&cfg, &plan)?;
     // The buildx check and the skip-unchanged probe only read: both are asked at once.
     let (buildx, probe) = std::thread::scope(|s| {
         let buildx = s.spawn(|| require_buildx(target, &docker));

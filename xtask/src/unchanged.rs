@@ -98,7 +98,7 @@ pub fn probe(docker_cli: &Path, images: &[Image], plan: &Plan) -> anyhow::Result
     let mut lists: Vec<String> = Vec::new();
     for s in &plan.steps {
         match &s.action {
-            Action::Run(argv) => tags.push(written_tag(s.kind, argv)),
+            Action::Run(_) => tags.push(s.tag().to_string()),
             Action::List(spec) => {
                 tags.extend(spec.entries.iter().map(|e| e.tag.clone()));
                 lists.push(spec.list.clone());
@@ -147,9 +147,9 @@ pub fn probe(docker_cli: &Path, images: &[Image], plan: &Plan) -> anyhow::Result
     for s in &plan.steps {
         let key_of = |os: Option<&String>| probe.keys.get(&(s.image.clone(), os.cloned()));
         let unchanged = match (&s.kind, &s.action) {
-            (Kind::Build | Kind::Push | Kind::Cache, Action::Run(argv)) => {
+            (Kind::Build | Kind::Push | Kind::Cache, Action::Run(_)) => {
                 key_of(s.os.as_ref()).is_some()
-                    && label_of(&written_tag(s.kind, argv)).as_ref() == key_of(s.os.as_ref())
+                    && label_of(s.tag()).as_ref() == key_of(s.os.as_ref())
             }
             (Kind::List, Action::List(spec)) => {
                 // Redone unless every entry is unchanged and the list is there.
@@ -203,19 +203,6 @@ pub fn apply(plan: &mut Plan, probe: &Probe) {
                 &short[..short.len().min(12)]
             ));
         }
-    }
-}
-
-/// The tag a build (`-t TAG`), push (`push TAG`) or cache build writes.
-fn written_tag(kind: Kind, argv: &[String]) -> String {
-    match kind {
-        Kind::Push => argv.last().cloned().unwrap_or_default(),
-        _ => argv
-            .iter()
-            .position(|a| a == "-t")
-            .and_then(|i| argv.get(i + 1))
-            .cloned()
-            .unwrap_or_default(),
     }
 }
 

@@ -33,14 +33,13 @@ fn check(sh: &Shell, docker: &Path, plan: &Plan) -> anyhow::Result<()> {
     let mut rows = Vec::new();
     for step in &plan.steps {
         match (&step.kind, &step.action) {
-            (Kind::Push, Action::Run(argv)) | (Kind::Cache, Action::Run(argv)) => {
-                let tag = tag_of(step.kind, argv);
+            (Kind::Push, Action::Run(_)) | (Kind::Cache, Action::Run(_)) => {
                 let want = if step.kind == Kind::Push {
                     "windows/amd64"
                 } else {
                     "linux/amd64"
                 };
-                rows.push(check_image(sh, docker, &tag, want));
+                rows.push(check_image(sh, docker, step.tag(), want));
             }
             (Kind::List, Action::List(spec)) => {
                 let oses: Vec<&str> = spec.entries.iter().map(|e| e.os.as_str()).collect();
@@ -87,15 +86,6 @@ fn check(sh: &Shell, docker: &Path, plan: &Plan) -> anyhow::Result<()> {
         ))
         .into())
     }
-}
-
-/// The tag a push (`… push TAG`) or cache build (`… -t TAG CONTEXT`) writes.
-fn tag_of(kind: Kind, argv: &[String]) -> String {
-    let i = match kind {
-        Kind::Push => argv.len() - 1,
-        _ => argv.len() - 2,
-    };
-    argv.get(i).cloned().unwrap_or_default()
 }
 
 fn check_image(sh: &Shell, docker: &Path, tag: &str, want: &str) -> Row {

@@ -31,6 +31,33 @@ fn text(o: &Output) -> String {
     )
 }
 
+/// Runs `cmd`, reading its stderr; at the first line `at` accepts, does `fault` (whose result
+/// lives until the run ends). Returns the exit status, all of stderr, and `fault`'s result.
+fn run_until<R>(
+    cmd: &mut std::process::Command,
+    at: impl Fn(&str) -> bool,
+    fault: impl FnOnce() -> R,
+) -> (std::process::ExitStatus, String, R) {
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.expect("line");
+        seen.push(line.clone());
+        if at(&line) {
+            break;
+        }
+    }
+    let kept = fault();
+    seen.extend(lines.map_while(Result::ok));
+    let status = child.wait().expect("wait");
+    (status, seen.join("\n"), kept)
+}
+
 fn matrix(c: &mut std::process::Command, s: &Stack) {
     c.env("OS_VERSIONS", "1809 ltsc2022")
         .env(
@@ -93,28 +120,14 @@ fn a_push_survives_the_registry_coming_back_during_retries() {
 
     s.stack_sh(&["stop-registry"]);
     let restore = Restore(&s, &["start-registry"]);
-    let mut child = s
-        .xtask(&r, &dir)
-        .args(["sub-push", "beta"])
-        .env("RETRIES", "5")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut seen = Vec::new();
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
     // The first failed attempt is announced as a retry: bring the registry back then.
-    for line in lines.by_ref() {
-        let line = line.expect("line");
-        seen.push(line.clone());
-        if line.contains("retry 1/5") {
-            break;
-        }
-    }
-    drop(restore);
-    seen.extend(lines.map_while(Result::ok));
-    let status = child.wait().expect("wait");
-    let t = seen.join("\n");
+    let (status, t, ()) = run_until(
+        s.xtask(&r, &dir)
+            .args(["sub-push", "beta"])
+            .env("RETRIES", "5"),
+        |line| line.contains("retry 1/5"),
+        || drop(restore),
+    );
     assert!(status.success(), "{t}");
     assert!(t.contains("transient error, retry 1/5"), "{t}");
     assert!(s.inspect(&format!("{r}/beta:2.1")).is_some());
@@ -126,29 +139,16 @@ fn a_node_going_down_mid_run_stops_the_run() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let r = s.namespace("nodedown");
     let dir = s.fixtures();
-    let mut child = s
-        .xtask(&r, &dir)
-        .args(["push-as-linux"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let mut seen = Vec::new();
     // Stop the node once the second build has started.
-    for line in lines.by_ref() {
-        let line = line.expect("line");
-        seen.push(line.clone());
-        if line.starts_with("[2/6] build") {
-            break;
-        }
-    }
-    s.stack_sh(&["stop-node", "1809"]);
-    let restore = Restore(&s, &["start-node", "1809"]);
-    seen.extend(lines.map_while(Result::ok));
-    let status = child.wait().expect("wait");
+    let (status, t, restore) = run_until(
+        s.xtask(&r, &dir).args(["push-as-linux"]),
+        |line| line.starts_with("[2/6] build"),
+        || {
+            s.stack_sh(&["stop-node", "1809"]);
+            Restore(&s, &["start-node", "1809"])
+        },
+    );
     drop(restore);
-    let t = seen.join("\n");
     assert_eq!(status.code(), Some(1), "{t}");
     assert!(t.contains(" failed: ") && t.contains(", node): "), "{t}");
     assert!(t.contains("not started"), "{t}");
