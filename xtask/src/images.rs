@@ -6,9 +6,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::config::names;
 use crate::config::Config;
-use crate::exit::BadInput;
-use crate::names;
+use crate::error::BadInput;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Image {
@@ -210,12 +210,13 @@ pub fn read_baseimage(path: &Path, registry: &str) -> anyhow::Result<Vec<(String
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let at = format!("{shown}:{}", i + 1);
+        let at = i + 1;
         let Some((key, image)) = line.split_once('=') else {
-            return Err(BadInput::new(at, line, "no '='", hint));
+            return Err(BadInput::at_line(&shown, at, line, "no '='", hint));
         };
         let Some(os) = key.strip_prefix("windows/amd64/") else {
-            return Err(BadInput::new(
+            return Err(BadInput::at_line(
+                &shown,
                 at,
                 line,
                 "the key does not start with windows/amd64/",
@@ -223,7 +224,8 @@ pub fn read_baseimage(path: &Path, registry: &str) -> anyhow::Result<Vec<(String
             ));
         };
         if !names::is_os_version(os) {
-            return Err(BadInput::new(
+            return Err(BadInput::at_line(
+                &shown,
                 at,
                 line,
                 format!("'{os}' is not an OS version"),
@@ -231,7 +233,8 @@ pub fn read_baseimage(path: &Path, registry: &str) -> anyhow::Result<Vec<(String
             ));
         }
         if image.is_empty() || image.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(BadInput::new(
+            return Err(BadInput::at_line(
+                &shown,
                 at,
                 line,
                 "the image is empty or holds spaces",
@@ -239,7 +242,8 @@ pub fn read_baseimage(path: &Path, registry: &str) -> anyhow::Result<Vec<(String
             ));
         }
         if out.iter().any(|(o, _)| o == os) {
-            return Err(BadInput::new(
+            return Err(BadInput::at_line(
+                &shown,
                 at,
                 line,
                 format!("a second line for {os}"),

@@ -6,13 +6,12 @@
 use std::path::Path;
 
 use serde_json::Value;
-use xshell::Shell;
 
-use crate::docker;
-use crate::exit::StepFailed;
-use crate::manifest;
-use crate::names;
-use crate::plan::{Action, Kind, Plan};
+use crate::config::{names, Opts};
+use crate::docker::{self, oci};
+use crate::error::StepFailed;
+use crate::plan::{Action, Kind, Plan, Target};
+use crate::preflight;
 
 /// One row of the table.
 struct Row {
@@ -22,28 +21,23 @@ struct Row {
     ok: bool,
 }
 
-pub fn run(plan: &Plan) -> anyhow::Result<()> {
-    let docker_cli = docker::find()?;
-    let sh = Shell::new()?;
-    docker::buildx_version(&sh, &docker_cli)?;
-    check(&sh, &docker_cli, plan)
+pub fn run(opts: Opts, target: Option<&str>) -> anyhow::Result<()> {
+    let target = Target::named(target.unwrap_or("push-as-linux"))?;
+    let (_, plan) = super::plan_for(&opts, &target)?;
+    let docker_cli = preflight::find_docker()?;
+    preflight::buildx(&docker_cli)?;
+    check(&docker_cli, &plan)
 }
 
-fn check(sh: &Shell, docker: &Path, plan: &Plan) -> anyhow::Result<()> {
+fn check(docker: &Path, plan: &Plan) -> anyhow::Result<()> {
     let mut rows = Vec::new();
     for step in &plan.steps {
-        match (&step.kind, &step.action) {
-            (Kind::Push, Action::Run(_)) | (Kind::Cache, Action::Run(_)) => {
-                let want = if step.kind == Kind::Push {
-                    "windows/amd64"
-                } else {
-                    "linux/amd64"
-                };
-                rows.push(check_image(sh, docker, step.tag(), want));
-            }
+        match (step.kind(), &step.action) {
+            (Kind::Push, _) => rows.push(check_image(docker, &step.tag, "windows/amd64")),
+            (Kind::Cache, _) => rows.push(check_image(docker, &step.tag, "linux/amd64")),
             (Kind::List, Action::List(spec)) => {
                 let oses: Vec<&str> = spec.entries.iter().map(|e| e.os.as_str()).collect();
-                rows.push(check_list(sh, docker, &spec.list, &oses));
+                rows.push(check_list(docker, &spec.list, &oses));
             }
             _ => {}
         }
@@ -88,8 +82,8 @@ fn check(sh: &Shell, docker: &Path, plan: &Plan) -> anyhow::Result<()> {
     }
 }
 
-fn check_image(sh: &Shell, docker: &Path, tag: &str, want: &str) -> Row {
-    let found = match docker::query(sh, docker, &docker::inspect_config(tag)) {
+fn check_image(docker: &Path, tag: &str, want: &str) -> Row {
+    let found = match docker::query(docker, &docker::inspect_config(tag), None).result() {
         Err(e) => Err(short(&e)),
         Ok(text) => serde_json::from_str::<Value>(&text)
             .map(|v| platforms(&v).join(", "))
@@ -128,9 +122,9 @@ fn platforms(v: &Value) -> Vec<String> {
     }
 }
 
-fn check_list(sh: &Shell, docker: &Path, list: &str, oses: &[&str]) -> Row {
+fn check_list(docker: &Path, list: &str, oses: &[&str]) -> Row {
     let expected = format!("list: windows/amd64 × {} with os.version", oses.join(" "));
-    let raw = match docker::query(sh, docker, &docker::inspect_raw(list)) {
+    let raw = match docker::query(docker, &docker::inspect_raw(list), None).result() {
         Err(e) => {
             return Row {
                 tag: list.into(),
@@ -151,7 +145,7 @@ fn check_list(sh: &Shell, docker: &Path, list: &str, oses: &[&str]) -> Row {
         .unwrap_or_default();
     let versions: Vec<String> = entries
         .iter()
-        .filter(|m| manifest::is_windows_amd64(m))
+        .filter(|m| oci::is_windows_amd64(m))
         .filter_map(|m| m["platform"]["os.version"].as_str().map(String::from))
         .collect();
     // Every requested release is there: one entry each, os.version of that release's build.

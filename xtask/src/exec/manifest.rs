@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use super::runner::Runner;
 use crate::docker;
-use crate::exec::Runner;
+use crate::docker::oci::windows_entry;
 use crate::plan::{ListEntry, ListSpec};
 
 /// Resolves, creates, annotates and pushes one list.
@@ -77,18 +78,6 @@ fn entry_ref(runner: &Runner, spec: &ListSpec, e: &ListEntry) -> Result<String, 
         )),
         None => Ok(e.tag.clone()),
     }
-}
-
-/// The windows/amd64 descriptor of an index, skipping attestations (`unknown/unknown`).
-pub fn windows_entry(index: &Value) -> Option<&Value> {
-    index["manifests"]
-        .as_array()?
-        .iter()
-        .find(|m| is_windows_amd64(m))
-}
-
-pub fn is_windows_amd64(descriptor: &Value) -> bool {
-    descriptor["platform"]["os"] == "windows" && descriptor["platform"]["architecture"] == "amd64"
 }
 
 /// os.version from the image config, as `docker manifest inspect -v` reports it (docker

@@ -1,13 +1,9 @@
-//! Docker: the only place that knows docker's command-line flags. Every function returns an
-//! argv (`docker …`) for the plan; nothing here runs anything except `find`,
-//! `buildx_version`, `query` and `query_timeout`: read-only checks and queries.
+//! Docker's command lines: every function returns an argv (`docker …`) built from data; the
+//! plan holds them, the executor and the queries run them. Nothing here runs anything.
 
-use std::path::{Path, PathBuf};
-
-use xshell::{cmd, Shell};
+use std::path::Path;
 
 use crate::config::Node;
-use crate::exit::BadInput;
 
 /// `docker --tlsverify --tlscacert C/ca.pem --tlscert C/cert.pem --tlskey C/key.pem -H URL`:
 /// mutual TLS, always, to a remote node.
@@ -158,35 +154,6 @@ pub fn manifest_push(list: &str, insecure: bool) -> Vec<String> {
     argv
 }
 
-/// The docker CLI, found on PATH. Missing is bad input (exit 2): nothing can run.
-pub fn find() -> anyhow::Result<PathBuf> {
-    which::which("docker").map_err(|_| {
-        BadInput::new(
-            "PATH",
-            std::env::var("PATH").unwrap_or_default(),
-            "no docker CLI found on it",
-            "install the docker CLI (e.g. apt-get install docker-cli / docker.io) or put it on PATH",
-        )
-    })
-}
-
-/// `docker buildx version`, read-only; missing buildx is bad input for targets that need it.
-pub fn buildx_version(sh: &Shell, docker: &Path) -> anyhow::Result<String> {
-    let out = cmd!(sh, "{docker} buildx version")
-        .quiet()
-        .ignore_stderr()
-        .read();
-    match out {
-        Ok(v) => Ok(v.trim().to_string()),
-        Err(_) => Err(BadInput::new(
-            "docker buildx",
-            docker.display().to_string(),
-            "`docker buildx version` failed: the buildx plugin is missing",
-            "install docker-buildx (Debian: docker-buildx) or put docker-buildx in ~/.docker/cli-plugins/",
-        )),
-    }
-}
-
 fn path(p: &Path) -> String {
     p.display().to_string()
 }
@@ -223,22 +190,6 @@ pub fn inspect_config(reference: &str) -> Vec<String> {
     .into()
 }
 
-/// Runs a read-only docker query quietly: Ok(stdout) or Err(stderr).
-pub fn query(sh: &Shell, docker: &Path, argv: &[String]) -> Result<String, String> {
-    let out = sh
-        .cmd(docker)
-        .args(&argv[1..])
-        .quiet()
-        .ignore_status()
-        .output()
-        .map_err(|e| e.to_string())?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
-    }
-}
-
 /// `docker buildx imagetools inspect --format '{{json .Manifest}}' REF`: the descriptor
 /// (digest) REF resolves to now. Read-only.
 pub fn inspect_descriptor(reference: &str) -> Vec<String> {
@@ -269,66 +220,7 @@ pub fn node_version(node: &Node) -> Vec<String> {
     argv
 }
 
-/// What a read-only query with a deadline came to.
-#[derive(Debug)]
-pub enum Answer {
-    /// Exit 0: its stdout.
-    Ok(String),
-    /// A non-zero exit: its stderr (or stdout when stderr is empty).
-    Failed(String),
-    /// Still running at the deadline: killed.
-    TimedOut,
-}
-
-/// Runs a read-only docker query with a deadline (a node behind a silent firewall would make
-/// docker wait for minutes); the child is killed when the time is up.
-pub fn query_timeout(docker: &Path, argv: &[String], timeout: std::time::Duration) -> Answer {
-    use std::io::Read;
-    use std::process::{Command, Stdio};
-    let spawned = Command::new(docker)
-        .args(&argv[1..])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn();
-    let mut child = match spawned {
-        Ok(c) => c,
-        Err(e) => return Answer::Failed(format!("cannot run {}: {e}", docker.display())),
-    };
-    // Readers on their own threads so a chatty child never blocks on a full pipe.
-    let read = |mut r: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            let _ = r.read_to_end(&mut buf);
-            String::from_utf8_lossy(&buf).into_owned()
-        })
-    };
-    let out = child.stdout.take().map(|s| read(Box::new(s)));
-    let err = child.stderr.take().map(|s| read(Box::new(s)));
-    let deadline = std::time::Instant::now() + timeout;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if std::time::Instant::now() < deadline => {
-                std::thread::sleep(std::time::Duration::from_millis(20))
-            }
-            Ok(None) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                // The readers are left to finish on their own: a plugin docker started
-                // (buildx) may still hold the pipes open.
-                return Answer::TimedOut;
-            }
-            Err(e) => return Answer::Failed(format!("waiting for docker: {e}")),
-        }
-    };
-    let stdout = out.and_then(|h| h.join().ok()).unwrap_or_default();
-    let stderr = err.and_then(|h| h.join().ok()).unwrap_or_default();
-    if status.success() {
-        Answer::Ok(stdout)
-    } else if stderr.trim().is_empty() {
-        Answer::Failed(stdout.trim().to_string())
-    } else {
-        Answer::Failed(stderr.trim().to_string())
-    }
+/// `docker buildx version`: whether the buildx plugin is there. Read-only.
+pub fn buildx_version() -> Vec<String> {
+    ["docker", "buildx", "version"].map(String::from).into()
 }

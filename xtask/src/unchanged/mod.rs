@@ -5,55 +5,19 @@
 //! carries the same digest is skipped. Upstream's always-rebuild stays the default: a rebuild
 //! is how Windows base patches get in, and a moved base tag changes the digest here too.
 
-use std::collections::{BTreeMap, HashMap};
-use std::fs;
+mod inputs;
+mod sha256;
+
+use std::collections::HashMap;
 use std::path::Path;
 
-use anyhow::Context;
 use serde_json::Value;
-use xshell::Shell;
 
 use crate::docker;
-use crate::dockerfile;
 use crate::images::Image;
-use crate::plan::{self, Action, Kind, Plan};
-use crate::sha256::Sha256;
-
-/// The label holding the inputs digest.
-pub const LABEL: &str = "xtask.inputs";
-
-/// The value shown for the label in plans, where nothing is resolved yet.
-pub fn placeholder(tag: &str) -> String {
-    format!("{LABEL}=<inputs digest of {tag}>")
-}
-
-/// Digest of every file under `dir`: relative path and content, in sorted order.
-pub fn folder_digest(dir: &Path) -> anyhow::Result<String> {
-    let mut files = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).with_context(|| format!("reading {}", d.display()))? {
-            let p = e?.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p
-                    .strip_prefix(dir)
-                    .unwrap_or(&p)
-                    .to_string_lossy()
-                    .into_owned();
-                files.insert(rel, p);
-            }
-        }
-    }
-    let mut h = Sha256::new();
-    for (rel, p) in files {
-        let data = fs::read(&p).with_context(|| format!("reading {}", p.display()))?;
-        h.update(format!("{rel}\0{}\0", data.len()).as_bytes());
-        h.update(&data);
-    }
-    Ok(h.finish())
-}
+use crate::plan::{self, Action, Plan, INPUTS_LABEL};
+use inputs::{bases, folder_digest};
+use sha256::Sha256;
 
 /// (image, OS version): what one inputs digest is for.
 type StepKey = (String, Option<String>);
@@ -98,11 +62,11 @@ pub fn probe(docker_cli: &Path, images: &[Image], plan: &Plan) -> anyhow::Result
     let mut lists: Vec<String> = Vec::new();
     for s in &plan.steps {
         match &s.action {
-            Action::Run(_) => tags.push(s.tag().to_string()),
             Action::List(spec) => {
                 tags.extend(spec.entries.iter().map(|e| e.tag.clone()));
                 lists.push(spec.list.clone());
             }
+            _ => tags.push(s.tag.clone()),
         }
     }
     tags.sort();
@@ -111,8 +75,9 @@ pub fn probe(docker_cli: &Path, images: &[Image], plan: &Plan) -> anyhow::Result
         let digests = scope.spawn(|| parallel(&all_bases, |base| resolve(docker_cli, base)));
         let lists_there = scope.spawn(|| {
             parallel(&lists, |list| {
-                let sh = Shell::new().map_err(|e| e.to_string())?;
-                docker::query(&sh, docker_cli, &docker::inspect_raw(list)).map(|_| ())
+                docker::query(docker_cli, &docker::inspect_raw(list), None)
+                    .result()
+                    .map(|_| ())
             })
         });
         let labels = parallel(&tags, |tag| Ok(label(docker_cli, tag)));
@@ -146,12 +111,8 @@ pub fn probe(docker_cli: &Path, images: &[Image], plan: &Plan) -> anyhow::Result
     // A step is unchanged when the tag it writes carries the same digest.
     for s in &plan.steps {
         let key_of = |os: Option<&String>| probe.keys.get(&(s.image.clone(), os.cloned()));
-        let unchanged = match (&s.kind, &s.action) {
-            (Kind::Build | Kind::Push | Kind::Cache, Action::Run(_)) => {
-                key_of(s.os.as_ref()).is_some()
-                    && label_of(s.tag()).as_ref() == key_of(s.os.as_ref())
-            }
-            (Kind::List, Action::List(spec)) => {
+        let unchanged = match &s.action {
+            Action::List(spec) => {
                 // Redone unless every entry is unchanged and the list is there.
                 let i = lists.iter().position(|l| *l == spec.list);
                 spec.entries.iter().all(|e| {
@@ -159,7 +120,10 @@ pub fn probe(docker_cli: &Path, images: &[Image], plan: &Plan) -> anyhow::Result
                         && label_of(&e.tag).as_ref() == key_of(Some(&e.os))
                 }) && i.is_some_and(|i| lists_there.get(i).is_some_and(|r| r.is_ok()))
             }
-            _ => false,
+            _ => {
+                key_of(s.os.as_ref()).is_some()
+                    && label_of(&s.tag).as_ref() == key_of(s.os.as_ref())
+            }
         };
         if unchanged {
             probe.unchanged.push(s.id);
@@ -185,16 +149,13 @@ fn parallel<T: Send>(
     })
 }
 
-/// Puts the resolved digests into the label arguments and marks unchanged steps skipped.
+/// Puts the resolved digests into the steps' inputs labels and marks unchanged steps
+/// skipped.
 pub fn apply(plan: &mut Plan, probe: &Probe) {
     for s in &mut plan.steps {
         let key = probe.keys.get(&(s.image.clone(), s.os.clone())).cloned();
-        if let (Some(key), Action::Run(argv)) = (&key, &mut s.action) {
-            for a in argv.iter_mut() {
-                if a.starts_with(&format!("{LABEL}=<")) {
-                    *a = format!("{LABEL}={key}");
-                }
-            }
+        if let Some(inputs) = &mut s.inputs {
+            inputs.digest = key.clone();
         }
         if probe.unchanged.contains(&s.id) {
             let short = key.as_deref().unwrap_or("").trim_start_matches("sha256:");
@@ -206,55 +167,9 @@ pub fn apply(plan: &mut Plan, probe: &Probe) {
     }
 }
 
-/// The images a build of `img` starts from: every FROM of its Dockerfile_windows that is not
-/// `scratch` or an earlier stage, expanded as the build will expand it (global ARG defaults,
-/// overridden by the build args the plan passes). A FROM whose value only the build can tell
-/// is left out. An unreadable Dockerfile yields none: the build itself will then fail.
-fn bases(img: &Image, build_args: &[(String, String)]) -> Vec<String> {
-    let Ok(text) = fs::read_to_string(img.dockerfile_windows()) else {
-        return vec![];
-    };
-    let Ok(df) = dockerfile::parse(&text) else {
-        return vec![];
-    };
-    let Ok(stages) = df.stages() else {
-        return vec![];
-    };
-    let mut scope: HashMap<String, Option<String>> = HashMap::new();
-    for ins in df.global_args() {
-        for word in dockerfile::words(&ins.args) {
-            let (name, default) = match word.split_once('=') {
-                Some((n, v)) => (n, Some(v)),
-                None => (word, None),
-            };
-            let value = match build_args.iter().find(|(k, _)| k == name) {
-                Some((_, v)) => Some(v.clone()),
-                None => default.and_then(|d| {
-                    dockerfile::expand(d, df.escape, &|v| scope.get(v).cloned().flatten()).0
-                }),
-            };
-            scope.insert(name.to_string(), value);
-        }
-    }
-    let stage_names: Vec<&str> = stages.iter().filter_map(|s| s.name.as_deref()).collect();
-    let mut out: Vec<String> = Vec::new();
-    for st in &stages {
-        let lookup = |v: &str| scope.get(v).cloned().flatten();
-        let Some(base) = dockerfile::expand(&st.base, df.escape, &lookup).0 else {
-            continue;
-        };
-        let internal = stage_names.contains(&base.to_lowercase().as_str());
-        if base != "scratch" && !internal && !out.contains(&base) {
-            out.push(base);
-        }
-    }
-    out
-}
-
 /// The digest a reference resolves to now.
 fn resolve(docker_cli: &Path, reference: &str) -> Result<String, String> {
-    let sh = Shell::new().map_err(|e| e.to_string())?;
-    let out = docker::query(&sh, docker_cli, &docker::inspect_descriptor(reference))?;
+    let out = docker::query(docker_cli, &docker::inspect_descriptor(reference), None).result()?;
     let v: Value =
         serde_json::from_str(&out).map_err(|e| format!("docker's answer is not JSON: {e}"))?;
     v["digest"]
@@ -265,8 +180,11 @@ fn resolve(docker_cli: &Path, reference: &str) -> Result<String, String> {
 
 /// The inputs label of the image at TAG, None when the tag or the label is missing.
 fn label(docker_cli: &Path, tag: &str) -> Option<String> {
-    let sh = Shell::new().ok()?;
-    let out = docker::query(&sh, docker_cli, &docker::inspect_config(tag)).ok()?;
+    let out = docker::query(docker_cli, &docker::inspect_config(tag), None)
+        .result()
+        .ok()?;
     let v: Value = serde_json::from_str(&out).ok()?;
-    v["config"]["Labels"][LABEL].as_str().map(String::from)
+    v["config"]["Labels"][INPUTS_LABEL]
+        .as_str()
+        .map(String::from)
 }

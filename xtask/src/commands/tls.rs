@@ -12,8 +12,8 @@ use anyhow::Context;
 use serde_json::Value;
 use xshell::Shell;
 
-use crate::exit::BadInput;
-use crate::names;
+use crate::config::names;
+use crate::error::BadInput;
 
 /// Longest validity accepted, in days (ten years); the tls crate enforces the same.
 const MAX_DAYS: u32 = 3650;
@@ -58,7 +58,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     if !status.success() {
         anyhow::bail!(
             "xtask-tls make failed ({status}); see its message above (run from {})",
-            crate::project_root().display()
+            crate::config::project_root().display()
         );
     }
     Ok(())
@@ -251,7 +251,7 @@ fn path(p: &Path) -> String {
 /// binary started some other way falls back to `cargo` on PATH.
 fn tls_cmd<'a>(sh: &'a Shell, args: &[String]) -> xshell::Cmd<'a> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let manifest = crate::project_root().join("Cargo.toml");
+    let manifest = crate::config::project_root().join("Cargo.toml");
     sh.cmd(cargo)
         .args(["run", "--quiet", "--manifest-path"])
         .arg(manifest)
@@ -260,9 +260,10 @@ fn tls_cmd<'a>(sh: &'a Shell, args: &[String]) -> xshell::Cmd<'a> {
 }
 
 /// `xtask-tls inspect DIR --json`: the facts doctor judges a client cert folder by.
-pub fn inspect(sh: &Shell, dir: &Path) -> anyhow::Result<Value> {
+pub fn inspect(dir: &Path) -> anyhow::Result<Value> {
+    let sh = Shell::new()?;
     let args = ["inspect".to_string(), path(dir), "--json".to_string()];
-    let out = tls_cmd(sh, &args)
+    let out = tls_cmd(&sh, &args)
         .quiet()
         .ignore_status()
         .output()

@@ -1,0 +1,179 @@
+//! `cargo xtask doctor [TARGET]`: every problem a run of TARGET would meet, found before it
+//! starts, one line per check (✓ ok, ! warning, ✗ failure with a fix hint); exit 1 when any
+//! check failed. Checks: the docker CLI and its version, buildx when the target needs it,
+//! per node the plan uses (one per OS version in matrix mode) its URL, cert files, client
+//! cert (via `xtask-tls inspect`: signature, key, validity), TLS reachability with the cause
+//! of a failure (wrong CA, wrong server name, refused client cert, node down), OS type and
+//! build, and the registry. Also `local`: the cheap subset push/push-as-linux run first.
+
+mod certs;
+mod cli;
+mod node;
+mod registry;
+mod report;
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::commands::tls;
+use crate::config::{Config, Node, Opts};
+use crate::error::StepFailed;
+use crate::plan::{Plan, Target};
+use crate::preflight::{self, nodes_of};
+use report::{Report, Status};
+
+/// How long a node may take to answer `docker version` over TLS.
+const NODE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `doctor [TARGET] [IMG…]`: the report for a run of TARGET [default: push-as-linux].
+pub fn run(opts: Opts, target: Option<&str>) -> anyhow::Result<()> {
+    let target = Target::named(target.unwrap_or("push-as-linux"))?;
+    let (cfg, plan) = super::plan_for(&opts, &target)?;
+    report(&cfg, &plan)
+}
+
+fn report(cfg: &Config, plan: &Plan) -> anyhow::Result<()> {
+    let report = check_all(cfg, plan)?;
+    let fails = report.count(Status::Fail);
+    if cfg.json {
+        let v = report::json(cfg, plan, &report);
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        print!("{}", report::render(cfg, plan, &report));
+    }
+    if fails > 0 {
+        let names: Vec<String> = report
+            .checks
+            .iter()
+            .filter(|c| c.status == Status::Fail)
+            .map(|c| format!("{}: {}", c.scope, c.name))
+            .collect();
+        return Err(StepFailed(format!(
+            "doctor: {fails} check{} failed ({}); fix {} before running {}",
+            if fails == 1 { "" } else { "s" },
+            names.join(", "),
+            if fails == 1 { "it" } else { "them" },
+            plan.target.name()
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+pub(super) fn scope(node: &Node) -> String {
+    match &node.os {
+        Some(os) => format!("node {os}"),
+        None => "node".into(),
+    }
+}
+
+/// The variable a node's URL comes from, for hints.
+pub(super) fn url_var(node: &Node) -> String {
+    match &node.os {
+        Some(os) => format!("REMOTE_DOCKER_URL_{os} (or REMOTE_DOCKER_URL)"),
+        None => "REMOTE_DOCKER_URL".into(),
+    }
+}
+
+fn check_all(cfg: &Config, plan: &Plan) -> anyhow::Result<Report> {
+    let mut r = Report::default();
+    let target = &plan.target;
+
+    // The docker CLI.
+    let docker = match preflight::find_docker() {
+        Ok(d) => {
+            cli::check_cli(&mut r, &d, cfg.is_matrix() && target.pushes());
+            Some(d)
+        }
+        Err(_) => {
+            r.hint(
+                Status::Fail,
+                "local",
+                "docker CLI",
+                "no `docker` on PATH (node and registry checks skipped)".into(),
+                "install the docker CLI (Debian: apt-get install docker-cli or docker.io) or put it on PATH".into(),
+            );
+            None
+        }
+    };
+    // buildx: the cache step needs it, and the registry probe asks through it.
+    let needs_registry = target.pushes() || target.caches();
+    let mut buildx = false;
+    if let Some(d) = &docker {
+        if target.caches() || needs_registry {
+            match preflight::buildx(d) {
+                Ok(v) => {
+                    buildx = true;
+                    r.add(Status::Ok, "local", "buildx", v);
+                }
+                Err(_) if !target.caches() => r.hint(
+                    Status::Warn,
+                    "local",
+                    "buildx",
+                    "missing (this target does not need it; the registry check does)".into(),
+                    preflight::BUILDX_HINT.into(),
+                ),
+                Err(_) => r.hint(
+                    Status::Fail,
+                    "local",
+                    "buildx",
+                    "`docker buildx version` failed: the buildx plugin is missing".into(),
+                    preflight::BUILDX_HINT.into(),
+                ),
+            }
+        }
+    }
+
+    // Each node the target uses.
+    let nodes = nodes_of(cfg, plan);
+    let mut facts: HashMap<PathBuf, Result<Value, String>> = HashMap::new();
+    for node in &nodes {
+        let s = scope(node);
+        let url_ok = node::check_url(&mut r, &s, node);
+        let files_ok = certs::check_files(&mut r, &s, node);
+        if files_ok {
+            let f = facts
+                .entry(node.cert_path.clone())
+                .or_insert_with(|| tls::inspect(&node.cert_path).map_err(|e| format!("{e:#}")));
+            certs::check_client_cert(&mut r, &s, node, f);
+        }
+        match (&docker, url_ok && files_ok) {
+            (Some(d), true) => node::check_node(&mut r, &s, node, d),
+            (None, _) => {}
+            (Some(_), false) => r.add(
+                Status::Warn,
+                &s,
+                "TLS",
+                "not tried: fix the URL and cert files first".into(),
+            ),
+        }
+    }
+    if nodes.is_empty() {
+        r.add(
+            Status::Ok,
+            "local",
+            "node",
+            format!("{} does not use a Windows node", target.name()),
+        );
+    }
+
+    // The registry.
+    if needs_registry {
+        match (&docker, buildx) {
+            (Some(d), true) => registry::check_registry(&mut r, cfg, plan, d),
+            (Some(_), false) => r.add(
+                Status::Warn,
+                "local",
+                "registry",
+                format!("{}: not checked (needs docker buildx)", cfg.registry),
+            ),
+            (None, _) => {}
+        }
+    }
+    Ok(r)
+}

@@ -1,0 +1,155 @@
+//! Doctor's report: one check per line (✓ ok, ! warning, ✗ failure with a fix), as text or
+//! JSON, and the summary line.
+
+use serde_json::{json, Value};
+
+use crate::config::Config;
+use crate::plan::Plan;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Status {
+    Ok,
+    Warn,
+    Fail,
+}
+
+impl Status {
+    pub(super) fn mark(self) -> &'static str {
+        match self {
+            Status::Ok => "✓",
+            Status::Warn => "!",
+            Status::Fail => "✗",
+        }
+    }
+    pub(super) fn word(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Warn => "warning",
+            Status::Fail => "fail",
+        }
+    }
+}
+
+/// One line of the report.
+#[derive(Debug, Clone)]
+pub(super) struct Check {
+    pub(super) status: Status,
+    /// "local", "node" (compat mode) or "node 1809".
+    pub(super) scope: String,
+    pub(super) name: &'static str,
+    pub(super) detail: String,
+    /// How to fix it (failures and warnings).
+    pub(super) hint: Option<String>,
+}
+
+#[derive(Default)]
+pub(super) struct Report {
+    pub(super) checks: Vec<Check>,
+}
+
+impl Report {
+    pub(super) fn add(&mut self, status: Status, scope: &str, name: &'static str, detail: String) {
+        self.checks.push(Check {
+            status,
+            scope: scope.to_string(),
+            name,
+            detail,
+            hint: None,
+        });
+    }
+    pub(super) fn hint(
+        &mut self,
+        status: Status,
+        scope: &str,
+        name: &'static str,
+        detail: String,
+        hint: String,
+    ) {
+        self.checks.push(Check {
+            status,
+            scope: scope.to_string(),
+            name,
+            detail,
+            hint: Some(hint),
+        });
+    }
+    pub(super) fn count(&self, s: Status) -> usize {
+        self.checks.iter().filter(|c| c.status == s).count()
+    }
+}
+
+pub(super) fn render(cfg: &Config, plan: &Plan, report: &Report) -> String {
+    let mode = if cfg.is_matrix() {
+        format!("matrix mode: {}", cfg.os_versions.join(" "))
+    } else {
+        "compat mode".to_string()
+    };
+    let mut out = format!("doctor {} ({mode})\n", plan.target.name());
+    let label = |c: &Check| format!("{}: {}", c.scope, c.name);
+    let w = report
+        .checks
+        .iter()
+        .map(|c| label(c).chars().count())
+        .max()
+        .unwrap_or(0);
+    for c in &report.checks {
+        out.push_str(&format!(
+            "{}  {:<w$}  {}\n",
+            c.status.mark(),
+            label(c),
+            c.detail
+        ));
+        if let (Some(h), true) = (&c.hint, c.status != Status::Ok) {
+            out.push_str(&format!("   {:<w$}  fix: {h}\n", ""));
+        }
+    }
+    let (f, wn) = (report.count(Status::Fail), report.count(Status::Warn));
+    out.push_str(&match (f, wn) {
+        (0, 0) => "all checks passed\n".to_string(),
+        (0, w) => format!("all checks passed, {w} warning{}\n", plural(w)),
+        (f, w) => format!("{f} failed, {w} warning{}\n", plural(w)),
+    });
+    out
+}
+
+pub(super) fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// The report as JSON, for machines.
+pub(super) fn json(cfg: &Config, plan: &Plan, report: &Report) -> Value {
+    let checks: Vec<Value> = report
+        .checks
+        .iter()
+        .map(|c| {
+            json!({
+                "status": c.status.word(),
+                "scope": c.scope,
+                "check": c.name,
+                "detail": c.detail,
+                "hint": c.hint,
+            })
+        })
+        .collect();
+    let fails = report.count(Status::Fail);
+    json!({
+        "target": plan.target.name(),
+        "mode": if cfg.is_matrix() { "matrix" } else { "compat" },
+        "ok": fails == 0,
+        "failures": fails,
+        "warnings": report.count(Status::Warn),
+        "checks": checks,
+    })
+}
+
+pub(super) fn tail_after<'a>(s: &'a str, marker: &str) -> &'a str {
+    first_line(s.find(marker).map(|i| &s[i + marker.len()..]).unwrap_or(s))
+}
+
+pub(super) fn first_line(s: &str) -> &str {
+    s.trim().lines().next().unwrap_or_default()
+}

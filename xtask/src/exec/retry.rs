@@ -1,0 +1,75 @@
+//! Which failures are worth another try, and the waiting between tries: network trouble and
+//! 5xx from a registry are; anything it refused on purpose is not. A wait ends early on a
+//! signal.
+
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::signals;
+
+/// Sleeps, waking early (false) when a signal arrives.
+pub fn sleep_unless_signalled(d: Duration) -> bool {
+    let until = Instant::now() + d;
+    while Instant::now() < until {
+        if signals::caught().is_some() {
+            return false;
+        }
+        thread::sleep(Duration::from_millis(20).min(until - Instant::now()));
+    }
+    true
+}
+
+/// Whether a failed registry operation is worth retrying: network trouble and 5xx are;
+/// anything the registry refused on purpose (auth, invalid or unknown content) is not.
+pub fn transient(tail: &[String]) -> bool {
+    let text = tail.join("\n").to_lowercase();
+    const PERMANENT: [&str; 8] = [
+        "denied",
+        "unauthorized",
+        "authentication required",
+        "manifest invalid",
+        "blob unknown",
+        "name unknown",
+        "manifest unknown",
+        "no such host",
+    ];
+    const TRANSIENT: [&str; 14] = [
+        "connection refused",
+        "connection reset",
+        "broken pipe",
+        "i/o timeout",
+        "tls handshake timeout",
+        "timeout exceeded",
+        "deadline exceeded",
+        "unexpected eof",
+        "500 internal server error",
+        "502 bad gateway",
+        "503 service unavailable",
+        "504 gateway timeout",
+        "too many requests",
+        "server misbehaving",
+    ];
+    !PERMANENT.iter().any(|p| text.contains(p)) && TRANSIENT.iter().any(|t| text.contains(t))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::transient;
+
+    fn t(s: &str) -> bool {
+        transient(&[s.to_string()])
+    }
+
+    #[test]
+    fn classifies_registry_errors() {
+        assert!(t("dial tcp 127.0.0.1:5000: connect: connection refused"));
+        assert!(t(
+            "received unexpected HTTP status: 503 Service Unavailable"
+        ));
+        assert!(t("read: connection reset by peer"));
+        assert!(!t("denied: requested access to the resource is denied"));
+        assert!(!t("manifest invalid: manifest invalid"));
+        assert!(!t("unauthorized: authentication required"));
+        assert!(!t("failed to solve: process did not complete successfully"));
+    }
+}

@@ -1,0 +1,65 @@
+//! How each step ended, and the summary printed at the end of every run: counts, then one
+//! line per step with its state, time, node and label.
+
+use std::time::{Duration, Instant};
+
+use crate::plan::Plan;
+
+/// How a step ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum State {
+    Pending,
+    Running(Instant),
+    Ok(Duration),
+    Failed(Duration, String),
+    /// Stopped by a signal while running.
+    Stopped(Duration),
+    /// Not run: its output is already in the registry (skip-unchanged).
+    Skipped,
+}
+
+impl State {
+    /// Whether steps waiting for this one may start.
+    pub fn done(&self) -> bool {
+        matches!(self, State::Ok(_) | State::Skipped)
+    }
+}
+
+pub fn print_summary(plan: &Plan, state: &[State], total: Duration) {
+    let count = |f: fn(&State) -> bool| state.iter().filter(|s| f(s)).count();
+    let ok = count(|s| matches!(s, State::Ok(_)));
+    let bad = count(|s| matches!(s, State::Failed(..)));
+    let stopped = count(|s| matches!(s, State::Stopped(_)));
+    let not = count(|s| matches!(s, State::Pending));
+    let skipped = count(|s| matches!(s, State::Skipped));
+    let skipped = if skipped > 0 {
+        format!(", {skipped} skipped (unchanged)")
+    } else {
+        String::new()
+    };
+    eprintln!(
+        "\nsummary {}: {ok} ok, {bad} failed, {stopped} stopped, {not} not started{skipped}, {:.1}s",
+        plan.target.name(),
+        total.as_secs_f64()
+    );
+    for (s, st) in plan.steps.iter().zip(state) {
+        let (word, took) = match st {
+            State::Ok(d) => ("ok", Some(d)),
+            State::Failed(d, _) => ("FAILED", Some(d)),
+            State::Stopped(d) => ("stopped", Some(d)),
+            State::Skipped => ("skipped", None),
+            State::Pending | State::Running(_) => ("not started", None),
+        };
+        let took = took
+            .map(|d| format!("{:.1}s", d.as_secs_f64()))
+            .unwrap_or_default();
+        eprintln!(
+            "  {:>3}  {:<11} {:>8}  {:<14} {}",
+            s.id,
+            word,
+            took,
+            s.node.label(),
+            s.what
+        );
+    }
+}

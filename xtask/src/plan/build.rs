@@ -1,0 +1,188 @@
+//! Making the plan. Compat mode keeps upstream's order exactly (all builds, then all pushes,
+//! then all cache builds); matrix mode groups by image so a node pushes an image as soon as
+//! it is built and the local cache builds overlap with the next builds.
+
+use super::{Action, Inputs, Kind, ListEntry, ListSpec, NodeRef, Plan, Step, Tags, Target};
+use crate::config::Config;
+use crate::images::Image;
+
+pub fn plan(cfg: &Config, images: &[Image], target: &Target) -> Plan {
+    let mut b = Builder { steps: Vec::new() };
+    if cfg.is_matrix() {
+        for img in images {
+            matrix_image(cfg, img, target, &mut b);
+        }
+    } else {
+        let mut built = Vec::new();
+        let mut pushed = Vec::new();
+        if target.builds() {
+            for img in images {
+                built.push(Some(b.add(build_step(cfg, img, None, vec![]))));
+            }
+        } else {
+            built = vec![None; images.len()];
+        }
+        if target.pushes() {
+            for (img, dep) in images.iter().zip(&built) {
+                pushed.push(Some(b.add(push_step(
+                    cfg,
+                    img,
+                    None,
+                    dep.iter().copied().collect(),
+                ))));
+            }
+        } else {
+            pushed = vec![None; images.len()];
+        }
+        if target.caches() {
+            for (img, dep) in images.iter().zip(&pushed) {
+                b.add(cache_step(cfg, img, None, dep.iter().copied().collect()));
+            }
+        }
+    }
+    Plan {
+        target: target.clone(),
+        matrix: cfg.is_matrix(),
+        steps: b.steps,
+    }
+}
+
+struct Builder {
+    steps: Vec<Step>,
+}
+
+impl Builder {
+    fn add(&mut self, mut step: Step) -> usize {
+        step.id = self.steps.len() + 1;
+        self.steps.push(step);
+        self.steps.len()
+    }
+}
+
+fn matrix_image(cfg: &Config, img: &Image, target: &Target, b: &mut Builder) {
+    let mut pushed = Vec::new();
+    for os in &cfg.os_versions {
+        let built = target
+            .builds()
+            .then(|| b.add(build_step(cfg, img, Some(os), vec![])));
+        if target.pushes() {
+            pushed.push(b.add(push_step(cfg, img, Some(os), built.into_iter().collect())));
+        }
+    }
+    if target.pushes() {
+        let entries = cfg
+            .os_versions
+            .iter()
+            .map(|os| ListEntry {
+                tag: Tags::windows(cfg, img, Some(os)),
+                os: os.clone(),
+                base: img.base_for(os).map(String::from),
+            })
+            .collect();
+        let list = Tags::list(cfg, img);
+        let action = Action::List(ListSpec {
+            list: list.clone(),
+            repo: Tags::repo(cfg, img),
+            entries,
+            insecure: cfg.insecure,
+        });
+        b.add(step(
+            Kind::List,
+            list,
+            img,
+            None,
+            action,
+            None,
+            pushed.clone(),
+        ));
+    }
+    if target.caches() {
+        for (i, os) in cfg.os_versions.iter().enumerate() {
+            let after = pushed.get(i).copied().into_iter().collect();
+            b.add(cache_step(cfg, img, Some(os), after));
+        }
+    }
+}
+
+/// Build args of a node build: none in compat mode (upstream's exact command); in matrix
+/// mode OS_VERSION and, when the image has a BASEIMAGE file, BASEIMAGE.
+pub fn node_build_args(img: &Image, os: Option<&str>) -> Vec<(String, String)> {
+    let Some(os) = os else { return vec![] };
+    let mut args = vec![("OS_VERSION".to_string(), os.to_string())];
+    if let Some(base) = img.base_for(os) {
+        args.push(("BASEIMAGE".to_string(), base.to_string()));
+    }
+    args
+}
+
+/// The inputs label a skip-unchanged run stores on what it builds from `windows_tag`.
+fn inputs(cfg: &Config, windows_tag: &str) -> Option<Inputs> {
+    cfg.skip_unchanged.then(|| Inputs {
+        of: windows_tag.to_string(),
+        digest: None,
+    })
+}
+
+fn build_step(cfg: &Config, img: &Image, os: Option<&str>, after: Vec<usize>) -> Step {
+    let tag = Tags::windows(cfg, img, os);
+    let action = Action::Build {
+        node: cfg.node(os).clone(),
+        dockerfile: img.dockerfile_windows(),
+        context: img.context(),
+        build_args: node_build_args(img, os),
+        hyperv: cfg.hyperv,
+    };
+    let inputs = inputs(cfg, &tag);
+    step(Kind::Build, tag, img, os, action, inputs, after)
+}
+
+fn push_step(cfg: &Config, img: &Image, os: Option<&str>, after: Vec<usize>) -> Step {
+    let tag = Tags::windows(cfg, img, os);
+    let action = Action::Push {
+        node: cfg.node(os).clone(),
+    };
+    step(Kind::Push, tag, img, os, action, None, after)
+}
+
+fn cache_step(cfg: &Config, img: &Image, os: Option<&str>, after: Vec<usize>) -> Step {
+    let windows = Tags::windows(cfg, img, os);
+    let mut build_args = vec![("SOURCE".to_string(), windows.clone())];
+    if let Some(os) = os {
+        build_args.push(("OS_VERSION".to_string(), os.to_string()));
+    }
+    let action = Action::Cache {
+        context: img.context(),
+        build_args,
+    };
+    let inputs = inputs(cfg, &windows);
+    let tag = Tags::cache(cfg, img, os);
+    step(Kind::Cache, tag, img, os, action, inputs, after)
+}
+
+/// A step; builds and pushes run on the node of `os`, cache builds and lists locally.
+fn step(
+    kind: Kind,
+    tag: String,
+    img: &Image,
+    os: Option<&str>,
+    action: Action,
+    inputs: Option<Inputs>,
+    after: Vec<usize>,
+) -> Step {
+    let node = match kind {
+        Kind::Build | Kind::Push => NodeRef::Remote(os.map(String::from)),
+        Kind::Cache | Kind::List => NodeRef::Local,
+    };
+    Step {
+        id: 0,
+        what: format!("{} {tag}", kind.word()),
+        image: img.name.clone(),
+        os: os.map(String::from),
+        node,
+        tag,
+        inputs,
+        action,
+        after,
+        skip: None,
+    }
+}

@@ -1,0 +1,181 @@
+//! Plan: a pure function `Config × [Image] × Target → Plan` (`build::plan`). A plan is the
+//! ordered list of steps a target runs, each carrying data — its tag, node, build inputs,
+//! the steps it waits for — from which its docker argv is rendered. No I/O happens here;
+//! tests snapshot it and `plan`/`--dry-run`/`--json` print it.
+
+mod build;
+mod lists;
+mod render;
+mod tags;
+mod target;
+
+use std::path::PathBuf;
+
+use crate::config::Node;
+use crate::docker;
+
+pub use build::{node_build_args, plan};
+pub use lists::{ListEntry, ListSpec};
+pub use render::{render_json, render_text};
+pub use tags::Tags;
+pub use target::Target;
+
+/// The label holding skip-unchanged's inputs digest.
+pub const INPUTS_LABEL: &str = "xtask.inputs";
+
+/// Where a step runs.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum NodeRef {
+    /// This machine: buildx and docker manifest.
+    Local,
+    /// The Windows node for an OS version (None: compat mode's single node).
+    Remote(Option<String>),
+}
+
+impl NodeRef {
+    pub fn label(&self) -> String {
+        match self {
+            NodeRef::Local => "local".into(),
+            NodeRef::Remote(None) => "node".into(),
+            NodeRef::Remote(Some(os)) => format!("node {os}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Build,
+    Push,
+    Cache,
+    List,
+}
+
+impl Kind {
+    pub fn word(self) -> &'static str {
+        match self {
+            Kind::Build => "build",
+            Kind::Push => "push",
+            Kind::Cache => "cache",
+            Kind::List => "manifest-list",
+        }
+    }
+}
+
+/// What a step does, as data; `Step::commands` renders the docker argv from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// `docker build` on a Windows node.
+    Build {
+        node: Node,
+        dockerfile: PathBuf,
+        context: String,
+        build_args: Vec<(String, String)>,
+        hyperv: bool,
+    },
+    /// `docker push` from a Windows node.
+    Push { node: Node },
+    /// The Linux cache image, built by the local buildx straight into the registry.
+    Cache {
+        context: String,
+        build_args: Vec<(String, String)>,
+    },
+    /// A manifest list, resolved at run time.
+    List(ListSpec),
+}
+
+/// Skip-unchanged's label on a built image: the inputs digest of a Windows image (the cache
+/// image carries the digest of the Windows image it copies from).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inputs {
+    /// The Windows tag whose inputs are meant.
+    pub of: String,
+    /// Resolved before the run; None in plans, which show a placeholder.
+    pub digest: Option<String>,
+}
+
+impl Inputs {
+    /// `xtask.inputs=<digest>` (or its placeholder), as `--label` takes it.
+    pub fn label(&self) -> String {
+        match &self.digest {
+            Some(d) => format!("{INPUTS_LABEL}={d}"),
+            None => format!("{INPUTS_LABEL}=<inputs digest of {}>", self.of),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// 1-based position in the plan.
+    pub id: usize,
+    /// Human label: "build R/I:V".
+    pub what: String,
+    pub image: String,
+    pub os: Option<String>,
+    pub node: NodeRef,
+    /// The tag the step writes: the image a build or push makes, the cache image, or the
+    /// list. What `verify` checks and skip-unchanged compares.
+    pub tag: String,
+    /// The inputs label the step stores (skip-unchanged runs only).
+    pub inputs: Option<Inputs>,
+    pub action: Action,
+    /// Ids of the steps that must succeed before this one starts.
+    pub after: Vec<usize>,
+    /// Why the step will not run (skip-unchanged), set before execution.
+    pub skip: Option<String>,
+}
+
+impl Step {
+    pub fn kind(&self) -> Kind {
+        match self.action {
+            Action::Build { .. } => Kind::Build,
+            Action::Push { .. } => Kind::Push,
+            Action::Cache { .. } => Kind::Cache,
+            Action::List(_) => Kind::List,
+        }
+    }
+
+    /// The commands the step runs (several for a manifest list), rendered from its data.
+    pub fn commands(&self) -> Vec<Vec<String>> {
+        let label = self.inputs.as_ref().map(Inputs::label);
+        match &self.action {
+            Action::Build {
+                node,
+                dockerfile,
+                context,
+                build_args,
+                hyperv,
+            } => vec![docker::node_build(
+                node,
+                &docker::NodeBuild {
+                    tag: &self.tag,
+                    dockerfile,
+                    context,
+                    build_args,
+                    hyperv: *hyperv,
+                    label,
+                },
+            )],
+            Action::Push { node } => vec![docker::node_push(node, &self.tag)],
+            Action::Cache {
+                context,
+                build_args,
+            } => vec![docker::cache_build(&self.tag, build_args, label, context)],
+            Action::List(spec) => spec.commands(),
+        }
+    }
+
+    /// `alpha` or `alpha, node 1809`: the parenthesised part of progress lines.
+    pub fn context(&self) -> String {
+        match &self.os {
+            Some(_) => format!("{}, {}", self.image, self.node.label()),
+            None => self.image.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub target: Target,
+    pub matrix: bool,
+    pub steps: Vec<Step>,
+}
