@@ -6,12 +6,13 @@
 //! finished and what did not.
 
 pub mod manifest;
+mod output;
 mod retry;
 mod runner;
+mod scheduler;
 pub mod signals;
 mod summary;
 
-use std::collections::{HashSet, VecDeque};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
@@ -21,8 +22,11 @@ use std::time::{Duration, Instant};
 
 use crate::docker::process::PidSlot;
 use crate::error::{Interrupted, StepFailed};
-use crate::plan::{Action, Kind, NodeRef, Plan, Step};
+use crate::plan::{Action, Kind, Plan, Step};
+use output::Output;
 use runner::Runner;
+pub use scheduler::default_jobs;
+use scheduler::{Decision, Scheduler};
 use summary::{print_summary, State};
 
 /// How the executor behaves; the plan says what it runs.
@@ -53,24 +57,12 @@ pub fn run(plan: &Plan, opts: &Options) -> anyhow::Result<()> {
     signals::install();
     let n = plan.steps.len();
     let started_all = Instant::now();
-    let mut state = vec![State::Pending; n];
-    let mut busy: HashSet<NodeRef> = HashSet::new();
+    let mut sched = Scheduler::new(plan, opts.jobs);
+    let mut out = Output::new(plan, opts.jobs);
     let pids: Vec<PidSlot> = (0..n).map(|_| Arc::new(Mutex::new(None))).collect();
-    let mut tails: Vec<VecDeque<String>> = vec![VecDeque::new(); n];
-    // Prefix lines with their step only when steps can interleave.
-    let prefixed = opts.jobs > 1
-        && plan
-            .steps
-            .iter()
-            .map(|s| &s.node)
-            .collect::<HashSet<_>>()
-            .len()
-            > 1;
     let (tx, rx): (Sender<Event>, Receiver<Event>) = mpsc::channel();
     let mut failed: Option<usize> = None;
-    let mut running = 0usize;
     let mut signal: Option<i32> = None;
-
     let mut signalled_at: Option<Instant> = None;
     let mut killed = false;
     loop {
@@ -100,94 +92,43 @@ pub fn run(plan: &Plan, opts: &Options) -> anyhow::Result<()> {
         }
         // Start what is ready, in plan order, while there is room.
         if failed.is_none() && signal.is_none() {
-            for i in 0..n {
-                if running >= opts.jobs {
-                    break;
-                }
-                let s = &plan.steps[i];
-                let deps_done = s.after.iter().all(|&a| state[a - 1].done());
-                if state[i] == State::Pending && deps_done {
-                    if let Some(why) = &s.skip {
-                        eprintln!("[{}/{n}] skip {} ({}): {why}", s.id, s.what, s.context());
-                        state[i] = State::Skipped;
-                        continue;
+            for d in sched.next(plan) {
+                match d {
+                    Decision::Skip(i) => out.skipped(plan, i),
+                    Decision::Start(i) => {
+                        out.started(plan, i);
+                        let s = plan.steps[i].clone();
+                        spawn_step(s, opts.clone(), tx.clone(), pids[i].clone());
                     }
                 }
-                let free = lane(s).is_none_or(|l| !busy.contains(&l));
-                let ready = state[i] == State::Pending && free && deps_done;
-                if !ready {
-                    continue;
-                }
-                eprintln!("[{}/{n}] {} ({})", s.id, s.what, s.context());
-                state[i] = State::Running(Instant::now());
-                busy.extend(lane(s));
-                running += 1;
-                spawn_step(s.clone(), opts.clone(), tx.clone(), pids[i].clone());
             }
         }
-        if running == 0 {
+        if sched.running == 0 {
             break;
         }
         match rx.recv_timeout(Duration::from_millis(50)) {
-            Ok(Event::Line { step, text, stderr }) => {
-                let line = if prefixed {
-                    let s = &plan.steps[step];
-                    match &s.os {
-                        Some(os) => format!("[{} {os}] {text}", s.image),
-                        None => format!("[{} {}] {text}", s.image, s.node.label()),
-                    }
-                } else {
-                    text.clone()
-                };
-                if stderr {
-                    eprintln!("{line}");
-                } else {
-                    println!("{line}");
-                }
-                let tail = &mut tails[step];
-                tail.push_back(text);
-                if tail.len() > 8 {
-                    tail.pop_front();
-                }
-            }
+            Ok(Event::Line { step, text, stderr }) => out.line(plan, step, text, stderr),
             Ok(Event::Done { step, result }) => {
-                running -= 1;
-                if let Some(l) = lane(&plan.steps[step]) {
-                    busy.remove(&l);
+                if sched.finish(plan, step, result, signal.is_some()) {
+                    failed.get_or_insert(step);
                 }
-                let took = match state[step] {
-                    State::Running(t) => t.elapsed(),
-                    _ => Duration::ZERO,
-                };
-                state[step] = match result {
-                    Ok(()) => State::Ok(took),
-                    Err(_) if signal.is_some() => State::Stopped(took),
-                    Err(msg) => {
-                        failed.get_or_insert(step);
-                        State::Failed(took, msg)
-                    }
-                };
             }
             Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => {}
         }
     }
     let _ = std::io::stdout().flush();
-    print_summary(plan, &state, started_all.elapsed());
+    print_summary(plan, &sched.state, started_all.elapsed());
 
     if let Some(sig) = signal {
         return Err(Interrupted(sig).into());
     }
     if let Some(i) = failed {
         let s = &plan.steps[i];
-        let why = match &state[i] {
+        let why = match &sched.state[i] {
             State::Failed(_, msg) => msg.clone(),
             _ => String::new(),
         };
-        let tail: Vec<&str> = tails[i]
-            .iter()
-            .map(String::as_str)
-            .filter(|l| !l.trim().is_empty())
-            .collect();
+        let tail = out.tail(i);
         let tail = if tail.is_empty() {
             String::new()
         } else {
@@ -203,30 +144,6 @@ pub fn run(plan: &Plan, opts: &Options) -> anyhow::Result<()> {
         .into());
     }
     Ok(())
-}
-
-/// Steps at once when -j is not given. Compat mode: 1, so the order is exactly upstream's.
-/// Matrix mode: one per Windows node, plus two local ones (cache builds and lists), so no node
-/// waits for the local builder and the local builder does not starve the 2 cores it shares.
-pub fn default_jobs(plan: &Plan) -> usize {
-    if !plan.matrix {
-        return 1;
-    }
-    let remote: HashSet<&NodeRef> = plan
-        .steps
-        .iter()
-        .map(|s| &s.node)
-        .filter(|n| matches!(n, NodeRef::Remote(_)))
-        .collect();
-    remote.len() + 2
-}
-
-/// The lane a step occupies: a Windows node runs one step at a time (a build, then its
-/// push, never two builds fighting for one node). Local steps — buildx cache builds and
-/// manifest lists — take no lane: BuildKit runs builds side by side, so each starts as soon
-/// as its image is pushed; only `jobs` bounds them.
-fn lane(s: &Step) -> Option<NodeRef> {
-    matches!(s.node, NodeRef::Remote(_)).then(|| s.node.clone())
 }
 
 fn spawn_step(step: Step, opts: Options, tx: Sender<Event>, pid: PidSlot) {
