@@ -1,9 +1,23 @@
 # Thin front for `cargo xtask` (see README.md). Every target is one `$(CARGO) xtask …` line;
 # variables given to make (REGISTRY=… REMOTE_DOCKER_URL=… on its command line, or from the
 # environment) reach xtask as environment variables, which it reads as its flags.
+#
+# No value reaches a shell as code: a recipe holds no make variable but $(CARGO) (the user's
+# own choice of program). A target name or a value travels in an environment variable that
+# the recipe quotes ("$$X": one argv word, never re-read as shell code).
 CARGO ?= cargo
 
-.PHONY: all-build all-push all-push-as-linux test check e2e stack-up stack-down bench tls
+# make expands a variable given on its command line (`make 'REGISTRY=$(shell …)'`) when it
+# hands it to a recipe; freeze each one to the literal text typed, still exported. (Values from
+# the environment are never expanded. make itself expands the *name* of a command-line
+# variable before reading this file; nothing here can stop that.)
+$(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(eval override export $(v) := $$(value $(v)))))
+
+ifdef TLS_ARGS
+$(error TLS_ARGS is not read any more (its words reached the shell): use TLS_SERVER_NAME, TLS_IP, TLS_DNS, TLS_DAYS, TLS_OUT, TLS_CA, or `cargo xtask tls --force …`)
+endif
+
+.PHONY: all-build all-push all-push-as-linux doctor verify lint plan tls test check e2e bench
 
 all-build:
 	$(CARGO) xtask all-build
@@ -11,24 +25,40 @@ all-push:
 	$(CARGO) xtask all-push
 all-push-as-linux:
 	$(CARGO) xtask all-push-as-linux
+# The pattern targets: the goal's name reaches xtask as one word through XTASK_MAKE_GOAL.
+sub-build-% sub-push-% sub-repush-as-linux-%: export XTASK_MAKE_GOAL = $@
 sub-build-%:
-	$(CARGO) xtask sub-build-$*
+	$(CARGO) xtask "$$XTASK_MAKE_GOAL"
 sub-push-%:
-	$(CARGO) xtask sub-push-$*
+	$(CARGO) xtask "$$XTASK_MAKE_GOAL"
 sub-repush-as-linux-%:
-	$(CARGO) xtask sub-repush-as-linux-$*
-# TLS material for a Windows node: make tls TLS_SERVER_NAME=… TLS_IP=… TLS_OUT=… (or TLS_ARGS="…").
-# (.PHONY matters here: the tls/ crate folder would otherwise make the target "up to date".)
-tls:
-	$(CARGO) xtask tls $(TLS_ARGS)
+	$(CARGO) xtask "$$XTASK_MAKE_GOAL"
 
-# Fast checks, no Docker stack needed (e2e tests skip loudly without one).
+# Diagnostics: `make doctor|verify [TARGET=…]`, `make plan TARGET=…`, `make lint`; IMAGES=…
+# selects images as for the other targets. TARGET reaches xtask as one word (or none if unset).
+doctor:
+	$(CARGO) xtask doctor $${TARGET:+"$$TARGET"}
+verify:
+	$(CARGO) xtask verify $${TARGET:+"$$TARGET"}
+plan:
+	$(CARGO) xtask plan $${TARGET:+"$$TARGET"}
+lint:
+	$(CARGO) xtask lint
+
+# TLS material for a Windows node: make tls TLS_SERVER_NAME=… TLS_IP=… TLS_OUT=… (xtask reads
+# the TLS_* variables). (.PHONY matters here: the tls/ crate folder would otherwise make the
+# target "up to date".)
+tls:
+	$(CARGO) xtask tls
+
+# Fast checks, no Docker stack needed: the stack tests show as ignored.
 test:
 	ci/test.sh
-# Everything, on the real Docker stack on loopback: install it, start it, test, stop it.
+# Everything, on the real Docker stack on loopback (STACK_HOME, default target/stack): install
+# it, start it unless it is already up, run every test, stop it if this run started it.
 check:
 	ci/check.sh
-# Only the end-to-end tests (starts and stops the stack).
+# Only the stack tests (the ignored ones), same stack handling.
 e2e:
 	ci/check.sh e2e
 # Benchmarks against upstream's sequence on the loopback stack; writes BENCHMARKS.md.

@@ -19,7 +19,10 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-STACK_ENV = os.path.join(ROOT, "target", "stack", "env")
+# The stack's env file, found as the tests find it: XTASK_STACK_ENV, else $STACK_HOME/env
+# (relative to the repository root), else target/stack/env.
+STACK_ENV = os.environ.get("XTASK_STACK_ENV") or os.path.join(
+    ROOT, os.environ.get("STACK_HOME") or os.path.join("target", "stack"), "env")
 DEADLINE = time.monotonic() + 10 * 60
 
 

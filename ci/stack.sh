@@ -18,6 +18,13 @@
 # STACK_TLS_CMD (the command that writes the certs, run from the repository root; default
 # "cargo xtask tls", so the e2e nodes run on certs made by the tool; "openssl" for openssl),
 # STACK_KEEP_ON_FAILURE=1 (leave a failed `up` running for debugging).
+#
+# $STACK_HOME/env holds everything the main job needs on this stack, so
+# `. target/stack/env; make all-push-as-linux` runs it: REGISTRY, REMOTE_DOCKER_URL (node 1809),
+# DOCKER_CERT_PATH, DOCKER_HOST/DOCKER_CONFIG/PATH (the local daemon with buildx), IMAGES_DIR (the
+# fixture images, whose bases are in this registry) and DOCKER_DEFAULT_PLATFORM=windows/amd64
+# (the Linux stand-in nodes then write Windows-layout images; the cache build names its own
+# --platform). The tests read the same file.
 set -euo pipefail
 
 CI_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -270,7 +277,7 @@ for _os in "${NODES[@]}"; do
 done
 ENV_KEYS=(STACK_HOME STACK_PREFIX REGISTRY REGISTRY_HOST REGISTRY_PID REMOTE_DOCKER_URL
 	"${NODE_VARS[@]}" DOCKER_CERT_PATH DOCKER_CERT_BASE_PATH DOCKER_HOST DOCKER_CONFIG
-	LOCAL_PID FIXTURES_DIR STACK_LOG_DIR PATH)
+	LOCAL_PID FIXTURES_DIR STACK_LOG_DIR PATH IMAGES_DIR DOCKER_DEFAULT_PLATFORM)
 
 write_pids() {
 	local tmp=$PIDS_FILE.tmp os var
@@ -531,7 +538,10 @@ cmd_up() {
 	local base_path=${PATH//"$STACK_PREFIX/usr/bin:$STACK_PREFIX/usr/sbin:"/}
 	PATH=$STACK_PREFIX/usr/bin:$STACK_PREFIX/usr/sbin:$base_path
 	export DOCKER_CONFIG DOCKER_HOST PATH
-	unset DOCKER_TLS_VERIFY DOCKER_CONTEXT
+	unset DOCKER_TLS_VERIFY DOCKER_CONTEXT DOCKER_DEFAULT_PLATFORM IMAGES_DIR
+	# For whoever sources the env file; plain shell variables here (nothing below needs them).
+	# shellcheck disable=SC2034 # they reach the env file through write_env's ${!key}
+	IMAGES_DIR=$FIXTURES_DIR DOCKER_DEFAULT_PLATFORM=windows/amd64
 
 	write_registry_config "${ports[0]}"
 	start_registry

@@ -1,7 +1,7 @@
 //! End to end on the real stack (ci/stack.sh): the user's entry points (`make … all-build`,
 //! `all-push`, `all-push-as-linux`, `sub-*`, and `xtask verify`) against TLS dockerds that
 //! write Windows-layout images, a buildx daemon and a registry; every result checked through
-//! the registry's HTTP API, independently of the tool. Skipped loudly without the stack.
+//! the registry's HTTP API, independently of the tool. Ignored without the stack (`make e2e`).
 
 mod support;
 
@@ -70,8 +70,9 @@ const BETA_WIN: [&str; 1] = ["Files/beta/bin/tool.txt"];
 const BETA_CACHE: [&str; 1] = ["usr/local/bin/tool.txt"];
 
 #[test]
+#[ignore = "needs the loopback stack: make e2e"]
 fn make_all_push_as_linux_then_verify() {
-    let Some(s) = Stack::get() else { return };
+    let s = Stack::get();
     let r = s.namespace("compat");
     let dir = s.fixtures();
     let o = s.make(&r, &dir, "all-push-as-linux", &[]);
@@ -104,9 +105,49 @@ fn make_all_push_as_linux_then_verify() {
     );
 }
 
+/// README's "try it on the loopback stack": `. target/stack/env; make all-push-as-linux` in a
+/// shell that has nothing else (no DOCKER_*, no IMAGES_DIR): the env file alone suffices.
 #[test]
+#[ignore = "needs the loopback stack: make e2e"]
+fn readme_main_job_runs_from_the_stack_env_file_alone() {
+    let s = Stack::get();
+    let r = s.var("REGISTRY");
+    let tags = [
+        format!("{r}/alpha:1.0"),
+        format!("{r}/beta:2.1"),
+        format!("{r}/alpha:1.0-linux-cache"),
+        format!("{r}/beta:2.1-linux-cache"),
+    ];
+    // An earlier run on a stack left up may have pushed these: start from none.
+    for t in &tags {
+        if s.inspect(t).is_some() {
+            s.delete(t);
+        }
+    }
+    let mut c = std::process::Command::new("bash");
+    c.env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .current_dir(&s.root)
+        .arg("-c")
+        .arg(r#". "$1" && make --no-print-directory all-push-as-linux"#)
+        .arg("bash")
+        .arg(&s.file);
+    for k in ["HOME", "CARGO_HOME", "RUSTUP_HOME", "RUSTUP_TOOLCHAIN"] {
+        if let Some(v) = std::env::var_os(k) {
+            c.env(k, v);
+        }
+    }
+    ok(&c.output().expect("bash"), ". env; make all-push-as-linux");
+    assert_windows(&s, &tags[0], &ALPHA_WIN);
+    assert_windows(&s, &tags[1], &BETA_WIN);
+    assert_cache(&s, &tags[2], &ALPHA_CACHE);
+    assert_cache(&s, &tags[3], &BETA_CACHE);
+}
+
+#[test]
+#[ignore = "needs the loopback stack: make e2e"]
 fn make_all_build_all_push_and_sub_targets_do_only_their_part() {
-    let Some(s) = Stack::get() else { return };
+    let s = Stack::get();
     let r = s.namespace("sub");
     let dir = s.fixtures();
 
@@ -170,8 +211,9 @@ fn matrix_vars(s: &Stack) -> Vec<String> {
 }
 
 #[test]
+#[ignore = "needs the loopback stack: make e2e"]
 fn matrix_on_two_nodes_pushes_per_version_images_a_list_with_os_versions_and_caches() {
-    let Some(s) = Stack::get() else { return };
+    let s = Stack::get();
     let r = s.namespace("matrix");
     let dir = s.fixtures();
     let o = s.make(&r, &dir, "all-push-as-linux", &matrix_vars(&s));
@@ -221,10 +263,11 @@ fn matrix_on_two_nodes_pushes_per_version_images_a_list_with_os_versions_and_cac
 }
 
 #[test]
+#[ignore = "needs the loopback stack: make e2e"]
 fn matrix_from_plain_manifests_like_a_real_windows_node() {
     // A real Windows node's classic builder pushes a plain manifest, not an index with an
     // attestation; BUILDX_NO_DEFAULT_ATTESTATIONS makes the stand-in nodes do the same.
-    let Some(s) = Stack::get() else { return };
+    let s = Stack::get();
     let r = s.namespace("plain");
     let dir = s.fixtures();
     let mut c = s.xtask(&r, &dir);
@@ -257,8 +300,9 @@ fn matrix_from_plain_manifests_like_a_real_windows_node() {
 }
 
 #[test]
+#[ignore = "needs the loopback stack: make e2e"]
 fn matrix_build_failing_on_one_node_pushes_no_list_and_names_the_node() {
-    let Some(s) = Stack::get() else { return };
+    let s = Stack::get();
     let r = s.namespace("matrixfail");
     // A copy of alpha whose ltsc2022 base does not exist: only that node's build fails.
     let tmp = support::TempDir::new("matrixfail");

@@ -24,8 +24,9 @@ fn run(s: &Stack, r: &str, dir: &std::path::Path) -> String {
 }
 
 #[test]
+#[ignore = "needs the loopback stack: make e2e"]
 fn unchanged_inputs_skip_and_each_kind_of_change_rebuilds() {
-    let Some(s) = Stack::get() else { return };
+    let s = Stack::get();
     let r = s.namespace("unchanged");
     let tmp = support::TempDir::new("unchanged");
     let dir = tmp.path().join("images");
