@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ci/stack.sh — the project's real Docker test stack, on 127.0.0.1 only.
 #
-# Pieces (facts in shared/STACK.md): a plain-HTTP registry (Debian docker-registry), two
+# Pieces: a plain-HTTP registry (Debian docker-registry), two
 # TLS dockerds standing in for Windows nodes "1809" and "ltsc2022", and a local dockerd with
 # buildx, all with the containerd image store; dockerd/containerd/buildx come from trixie,
 # unpacked into a private prefix (never installed over the system).
