@@ -6,15 +6,6 @@
 /// Where the Windows daemon is told to find its certs.
 pub const CERTS_DIR: &str = r"C:\ProgramData\docker\certs.d";
 
-/// The files of OUT/node, in the order they are written.
-pub const NODE_FILES: [&str; 5] = [
-    "ca.pem",
-    "server-cert.pem",
-    "server-key.pem",
-    "daemon.json",
-    "install.ps1",
-];
-
 /// The daemon settings for mutual TLS on 2376, keeping the local named pipe so docker on
 /// the node itself still works.
 pub fn daemon_json() -> String {
@@ -46,8 +37,9 @@ const INSTALL_PS1: &str = r#"#Requires -RunAsAdministrator
 #   powershell -ExecutionPolicy Bypass -File .\install.ps1
 # It copies ca.pem, server-cert.pem and server-key.pem to @CERTS_DIR@, merges
 # daemon.json into C:\ProgramData\docker\config\daemon.json (existing keys are kept; a copy
-# of the old file is left next to it), restarts the docker service and opens TCP 2376 in
-# the Windows firewall. It says what it did; running it again is harmless.
+# of the node's own file is left next to it, once), restarts the docker service and opens
+# TCP 2376 in the Windows firewall. It says what it did; running it again is harmless and
+# keeps the first copy.
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 2.0
 
@@ -77,9 +69,15 @@ if (Test-Path $config) {
     } else {
         $merged = $raw | ConvertFrom-Json
     }
+    # The first run's copy is the node's own config: a second run must not replace it with
+    # the config the first run wrote.
     $backup = "$config.before-xtask-tls"
-    Copy-Item -Force -Path $config -Destination $backup
-    Write-Host "kept a copy of the old $config as $backup"
+    if (Test-Path -LiteralPath $backup) {
+        Write-Host "kept the existing copy $backup (made by an earlier run, not replaced)"
+    } else {
+        Copy-Item -LiteralPath $config -Destination $backup
+        Write-Host "kept a copy of the old $config as $backup"
+    }
 } else {
     $merged = New-Object PSObject
 }

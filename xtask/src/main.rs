@@ -50,7 +50,7 @@ fn main() -> ExitCode {
             commands::doctor::run(with_images(opts, images), target.as_deref())
         }
         Some(Cmd::Lint { images }) => commands::lint::run(with_images(opts, images)),
-        Some(Cmd::Tls(args)) => commands::tls::run(&args),
+        Some(Cmd::Tls(args)) => commands::tls::run(&args, opts.dry_run, opts.json),
     };
     error::exit(result)
 }

@@ -406,6 +406,55 @@ fn cases() -> Vec<Case> {
             expect: &["JOBS", "\"0\""],
         },
         Case {
+            name: "tls --json",
+            args: &[
+                "tls",
+                "--json",
+                "--server-name",
+                "win",
+                "--ip",
+                "10.0.0.5",
+                "--out",
+                "tls-out",
+            ],
+            env: &[],
+            setup: nothing,
+            expect: &["--json", "no machine-readable output"],
+        },
+        Case {
+            name: "tls server name label over 63",
+            args: &[
+                "tls",
+                "--server-name",
+                "a234567890123456789012345678901234567890123456789012345678901234.corp",
+                "--ip",
+                "10.0.0.5",
+                "--out",
+                "tls-out",
+            ],
+            env: &[],
+            setup: nothing,
+            expect: &["--server-name=\"a2345", "64 characters (at most 63)"],
+        },
+        Case {
+            name: "tls file where node/ goes",
+            args: &[
+                "tls",
+                "--server-name",
+                "win",
+                "--ip",
+                "10.0.0.5",
+                "--out",
+                "tls-out",
+            ],
+            env: &[],
+            setup: |w| write(&w.root().join("tls-out/node"), "mine"),
+            expect: &[
+                "--out=\"tls-out\"",
+                "node is a file where the folder node/ goes",
+            ],
+        },
+        Case {
             name: "plan unknown target",
             args: &["plan", "deploy"],
             env: &[],
@@ -427,6 +476,7 @@ fn every_bad_input_exits_2_naming_it_before_any_docker_call() {
         (c.setup)(&w);
         let before = snapshot(&w.images());
         let certs_before = snapshot(&w.certs());
+        let tls_before = snapshot(&w.root().join("tls-out"));
         let mut cmd = w.xtask();
         cmd.args(c.args);
         for (k, v) in c.env {
@@ -451,6 +501,7 @@ fn every_bad_input_exits_2_naming_it_before_any_docker_call() {
         }
         if snapshot(&w.images()) != before
             || snapshot(&w.certs()) != certs_before
+            || snapshot(&w.root().join("tls-out")) != tls_before
             || w.root().join("PWNED").exists()
         {
             problems.push("files changed".into());

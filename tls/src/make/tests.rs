@@ -27,20 +27,33 @@ impl Drop for Tmp {
     }
 }
 
-fn opts(out: &Path) -> Opts {
-    Opts {
+fn opts(out: &Path) -> Args {
+    Args {
         server_name: "winbuild.example.com".into(),
-        ips: vec![
-            "192.0.2.10".parse().expect("ip"),
-            "::1".parse().expect("ip"),
-        ],
-        dns: vec!["winbuild".into()],
-        days: 365,
-        out: out.to_path_buf(),
+        ip: "192.0.2.10,::1".into(),
+        dns: Some("winbuild".into()),
+        days: None,
+        out: out.to_string_lossy().into_owned(),
         ca: None,
         force: false,
-        backdate: 0,
+        backdate: None,
     }
+}
+
+/// `make` for real: no failure injected.
+fn mk(a: &Args) -> anyhow::Result<Vec<PathBuf>> {
+    make(a, false, &mut |_| Ok(()))
+}
+
+/// The paths `make` writes for `a`, from the layout.
+fn planned(a: &Args) -> Vec<PathBuf> {
+    let s = a.validate().expect("valid");
+    s.files().iter().map(|f| s.path(f)).collect()
+}
+
+fn refusal(e: &anyhow::Error) -> &Invalid {
+    e.downcast_ref::<Invalid>()
+        .unwrap_or_else(|| panic!("not a refusal: {e:#}"))
 }
 
 fn mode(p: &Path) -> u32 {
@@ -66,7 +79,7 @@ const DAY: i64 = 86_400;
 #[test]
 fn layout_and_modes() {
     let t = Tmp::new("layout");
-    let written = make(&opts(&t.0)).expect("make");
+    let written = mk(&opts(&t.0)).expect("make");
     let want: Vec<PathBuf> = planned(&opts(&t.0));
     assert_eq!(written, want);
     for p in &want {
@@ -79,13 +92,15 @@ fn layout_and_modes() {
             p.display()
         );
     }
-    // No temporary files left behind.
+    // Every folder holds a key: 0700. No staging folder left behind.
     for d in ["ca", "node", "client"] {
-        for e in fs::read_dir(t.0.join(d)).expect("readdir") {
-            let name = e.expect("entry").file_name();
-            assert!(!name.to_string_lossy().ends_with(".tmp"), "{name:?}");
-        }
+        assert_eq!(mode(&t.0.join(d)), 0o700, "{d}");
     }
+    let names: Vec<String> = fs::read_dir(&t.0)
+        .expect("readdir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
     // The three copies of ca.pem are the CA.
     let ca = fs::read(t.0.join("ca/ca.pem")).expect("ca");
     assert_eq!(fs::read(t.0.join("node/ca.pem")).expect("node ca"), ca);
@@ -98,7 +113,7 @@ fn layout_and_modes() {
 #[test]
 fn ca_is_a_ca() {
     let t = Tmp::new("ca");
-    make(&opts(&t.0)).expect("make");
+    mk(&opts(&t.0)).expect("make");
     let f = inspect::facts(&t.0.join("ca"));
     let ca = &f["certs"]["ca.pem"];
     assert_eq!(ca["is_ca"], true, "{f}");
@@ -119,7 +134,7 @@ fn ca_is_a_ca() {
 #[test]
 fn server_cert_names_usages_and_chain() {
     let t = Tmp::new("server");
-    make(&opts(&t.0)).expect("make");
+    mk(&opts(&t.0)).expect("make");
     let f = inspect::facts(&t.0.join("node"));
     let s = &f["certs"]["server-cert.pem"];
     assert_eq!(s["subject_cn"], "winbuild.example.com", "{f}");
@@ -146,7 +161,7 @@ fn server_cert_names_usages_and_chain() {
 #[test]
 fn client_cert_usages_validity_and_chain() {
     let t = Tmp::new("client");
-    make(&opts(&t.0)).expect("make");
+    mk(&opts(&t.0)).expect("make");
     let f = inspect::facts(&t.0.join("client"));
     let c = &f["certs"]["cert.pem"];
     assert_eq!(c["subject_cn"], "client", "{f}");
@@ -170,8 +185,8 @@ fn client_cert_usages_validity_and_chain() {
 fn signature_check_is_real() {
     let a = Tmp::new("sig-a");
     let b = Tmp::new("sig-b");
-    make(&opts(&a.0)).expect("make a");
-    make(&opts(&b.0)).expect("make b");
+    mk(&opts(&a.0)).expect("make a");
+    mk(&opts(&b.0)).expect("make b");
     // b's client cert next to a's ca.pem: same names, another key.
     let mixed = Tmp::new("sig-mixed");
     fs::copy(a.0.join("client/ca.pem"), mixed.0.join("ca.pem")).expect("cp");
@@ -211,13 +226,13 @@ fn signature_check_is_real() {
 #[test]
 fn refuses_to_overwrite_without_force() {
     let t = Tmp::new("overwrite");
-    make(&opts(&t.0)).expect("make");
+    mk(&opts(&t.0)).expect("make");
     let before: Vec<Vec<u8>> = planned(&opts(&t.0))
         .iter()
         .map(|p| fs::read(p).expect("read"))
         .collect();
-    let err = make(&opts(&t.0)).expect_err("must refuse");
-    assert!(err.downcast_ref::<Refused>().is_some(), "{err:#}");
+    let err = mk(&opts(&t.0)).expect_err("must refuse");
+    refusal(&err);
     assert!(
         err.to_string().contains("ca/ca.pem exists"),
         "names the file: {err}"
@@ -232,7 +247,7 @@ fn refuses_to_overwrite_without_force() {
     let t2 = Tmp::new("overwrite-one");
     fs::create_dir_all(t2.0.join("client")).expect("mkdir");
     fs::write(t2.0.join("client/key.pem"), "mine").expect("write");
-    let err = make(&opts(&t2.0)).expect_err("must refuse");
+    let err = mk(&opts(&t2.0)).expect_err("must refuse");
     assert!(err.to_string().contains("client/key.pem exists"), "{err}");
     assert!(!t2.0.join("ca").exists(), "wrote nothing");
     assert!(!t2.0.join("node").exists(), "wrote nothing");
@@ -244,7 +259,7 @@ fn refuses_to_overwrite_without_force() {
     // --force replaces every file, keys still 0600.
     let mut o = opts(&t.0);
     o.force = true;
-    make(&o).expect("make --force");
+    mk(&o).expect("make --force");
     let replaced: Vec<Vec<u8>> = planned(&o)
         .iter()
         .map(|p| fs::read(p).expect("read"))
@@ -262,24 +277,24 @@ fn refuses_to_overwrite_without_force() {
 #[test]
 fn force_tightens_a_loose_key() {
     let t = Tmp::new("loose");
-    make(&opts(&t.0)).expect("make");
+    mk(&opts(&t.0)).expect("make");
     let key = t.0.join("client/key.pem");
     fs::set_permissions(&key, fs::Permissions::from_mode(0o644)).expect("chmod");
     let mut o = opts(&t.0);
     o.force = true;
-    make(&o).expect("make --force");
+    mk(&o).expect("make --force");
     assert_eq!(mode(&key), 0o600);
 }
 
 #[test]
 fn reuses_a_ca() {
     let first = Tmp::new("reuse-1");
-    make(&opts(&first.0)).expect("make");
+    mk(&opts(&first.0)).expect("make");
     let second = Tmp::new("reuse-2");
     let mut o = opts(&second.0);
     o.server_name = "node2.example.com".into();
-    o.ca = Some(first.0.join("ca"));
-    let written = make(&o).expect("make --ca");
+    o.ca = Some(first.0.join("ca").to_string_lossy().into_owned());
+    let written = mk(&o).expect("make --ca");
     assert!(!second.0.join("ca").exists(), "the CA is not copied");
     assert_eq!(written.len(), 8, "{written:?}");
     assert_eq!(
@@ -304,9 +319,9 @@ fn reuses_a_ca() {
     // Reusing the CA into the CA's own OUT folder is allowed: the CA is left as it was.
     let ca_before = fs::read(first.0.join("ca/ca-key.pem")).expect("read");
     let mut o = opts(&first.0);
-    o.ca = Some(first.0.join("ca"));
+    o.ca = Some(first.0.join("ca").to_string_lossy().into_owned());
     o.force = true;
-    make(&o).expect("make --ca into the same OUT");
+    mk(&o).expect("make --ca into the same OUT");
     assert_eq!(
         fs::read(first.0.join("ca/ca-key.pem")).expect("read"),
         ca_before
@@ -333,13 +348,13 @@ fn key_id(path: &Path, subject: bool) -> Vec<u8> {
 #[test]
 fn refuses_a_ca_folder_without_its_key() {
     let first = Tmp::new("ca-nokey-1");
-    make(&opts(&first.0)).expect("make");
+    mk(&opts(&first.0)).expect("make");
     fs::remove_file(first.0.join("ca/ca-key.pem")).expect("rm");
     let second = Tmp::new("ca-nokey-2");
     let mut o = opts(&second.0);
-    o.ca = Some(first.0.join("ca"));
-    let err = make(&o).expect_err("refuse");
-    assert!(err.downcast_ref::<Refused>().is_some(), "{err:#}");
+    o.ca = Some(first.0.join("ca").to_string_lossy().into_owned());
+    let err = mk(&o).expect_err("refuse");
+    refusal(&err);
     assert!(err.to_string().contains("no ca-key.pem"), "{err}");
     assert_eq!(fs::read_dir(&second.0).expect("ls").count(), 0);
 }
@@ -348,23 +363,271 @@ fn refuses_a_ca_folder_without_its_key() {
 fn refuses_a_ca_key_of_another_ca() {
     let a = Tmp::new("ca-mix-a");
     let b = Tmp::new("ca-mix-b");
-    make(&opts(&a.0)).expect("make");
-    make(&opts(&b.0)).expect("make");
+    mk(&opts(&a.0)).expect("make");
+    mk(&opts(&b.0)).expect("make");
     fs::copy(b.0.join("ca/ca-key.pem"), a.0.join("ca/ca-key.pem")).expect("cp");
     let out = Tmp::new("ca-mix-out");
     let mut o = opts(&out.0);
-    o.ca = Some(a.0.join("ca"));
-    let err = make(&o).expect_err("refuse");
-    assert!(err.to_string().contains("is not the key of"), "{err:#}");
+    o.ca = Some(a.0.join("ca").to_string_lossy().into_owned());
+    let err = mk(&o).expect_err("refuse");
+    let r = refusal(&err);
+    assert_eq!(r.flag, "--ca", "{r}");
+    assert!(
+        r.problem.contains("ca-key.pem is not the key of ca.pem"),
+        "{r}"
+    );
+    assert_eq!(
+        fs::read_dir(&out.0).expect("ls").count(),
+        0,
+        "wrote nothing"
+    );
+}
+
+#[test]
+fn refuses_a_ca_folder_that_is_not_a_ca() {
+    let a = Tmp::new("ca-leaf-a");
+    mk(&opts(&a.0)).expect("make");
+    let out = Tmp::new("ca-leaf-out");
+    let try_ca = |setup: &dyn Fn(&Path), want: &str| {
+        let dir = Tmp::new("ca-leaf-dir");
+        setup(&dir.0);
+        let mut o = opts(&out.0);
+        o.ca = Some(dir.0.to_string_lossy().into_owned());
+        let err = mk(&o).expect_err(want);
+        let r = refusal(&err);
+        assert_eq!(r.flag, "--ca", "{r}");
+        assert!(r.problem.contains(want), "{want}: {r}");
+        // Also as a dry run: the same refusal, before anything.
+        assert_eq!(
+            refusal(&make(&o, true, &mut |_| Ok(())).expect_err("dry")).problem,
+            r.problem
+        );
+        assert_eq!(
+            fs::read_dir(&out.0).expect("ls").count(),
+            0,
+            "wrote nothing"
+        );
+    };
+    // The client's cert and key, as if they were a CA: they match, but it is no CA.
+    try_ca(
+        &|d| {
+            fs::copy(a.0.join("client/cert.pem"), d.join("ca.pem")).expect("cp");
+            fs::copy(a.0.join("client/key.pem"), d.join("ca-key.pem")).expect("cp");
+        },
+        "ca.pem is not a CA certificate",
+    );
+    try_ca(
+        &|d| {
+            fs::write(d.join("ca.pem"), "not a cert\n").expect("write");
+            fs::copy(a.0.join("ca/ca-key.pem"), d.join("ca-key.pem")).expect("cp");
+        },
+        "ca.pem is not a PEM certificate",
+    );
+    try_ca(
+        &|d| {
+            fs::copy(a.0.join("ca/ca.pem"), d.join("ca.pem")).expect("cp");
+            fs::copy(a.0.join("ca/ca.pem"), d.join("ca-key.pem")).expect("cp");
+        },
+        "ca-key.pem is not an unencrypted PKCS#8 private key",
+    );
+    // A CA that expired.
+    try_ca(
+        &|d| {
+            let key = KeyPair::generate().expect("key");
+            let mut params = CertificateParams::default();
+            params.distinguished_name = dn("old CA");
+            params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+            params.not_before = OffsetDateTime::now_utc() - Duration::days(20);
+            params.not_after = OffsetDateTime::now_utc() - Duration::days(10);
+            let cert = params.self_signed(&key).expect("sign");
+            fs::write(d.join("ca.pem"), cert.pem()).expect("write");
+            fs::write(d.join("ca-key.pem"), key.serialize_pem()).expect("write");
+        },
+        "expired or not yet valid",
+    );
+}
+
+#[test]
+fn a_file_where_node_goes_leaves_no_half_written_ca() {
+    let t = Tmp::new("node-file");
+    fs::write(t.0.join("node"), "mine").expect("write");
+    let mut o = opts(&t.0);
+    for force in [false, true] {
+        o.force = force;
+        let err = mk(&o).expect_err("refuse");
+        let r = refusal(&err);
+        assert_eq!(r.flag, "--out", "{r}");
+        assert!(
+            r.problem
+                .contains("node is a file where the folder node/ goes"),
+            "{r}"
+        );
+        let left = tree(&t.0);
+        assert_eq!(left.len(), 1, "only the user's file: {left:?}");
+        assert_eq!(left[0].2.as_deref(), Some(&b"mine"[..]));
+    }
+}
+
+#[test]
+fn dry_run_checks_and_writes_nothing() {
+    let t = Tmp::new("dry");
+    // A new OUT (and parents): not created.
+    let new = t.0.join("a/b/out");
+    assert_eq!(
+        make(&opts(&new), true, &mut |_| Ok(())).expect("dry"),
+        Vec::<PathBuf>::new()
+    );
+    assert_eq!(tree(&t.0), vec![]);
+    // An existing set with --force: left exactly as it was.
+    mk(&opts(&t.0)).expect("make");
+    let before = tree(&t.0);
+    let mut o = opts(&t.0);
+    o.force = true;
+    make(&o, true, &mut |_| Ok(())).expect("dry --force");
+    assert_eq!(tree(&t.0), before);
+    // Without --force it is refused, as the real run would be.
+    let err = make(&opts(&t.0), true, &mut |_| Ok(())).expect_err("exists");
+    assert!(refusal(&err).problem.contains("exists"), "{err}");
+}
+
+/// Every path under `dir` (relative), with its mode and, for files, its content.
+fn tree(dir: &Path) -> Vec<(String, u32, Option<Vec<u8>>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).expect("readdir") {
+            let p = e.expect("entry").path();
+            let rel = p
+                .strip_prefix(dir)
+                .expect("under")
+                .to_string_lossy()
+                .into_owned();
+            let meta = fs::symlink_metadata(&p).expect("stat");
+            let m = meta.permissions().mode() & 0o7777;
+            if meta.is_dir() {
+                stack.push(p.clone());
+                out.push((rel, m, None));
+            } else {
+                out.push((rel, m, Some(fs::read(&p).expect("read"))));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// How many changes a successful `make` of `a` makes (calls to the probe).
+fn steps_of(a: &Args) -> usize {
+    let mut n = 0;
+    make(a, false, &mut |_| {
+        n += 1;
+        Ok(())
+    })
+    .expect("make");
+    n
+}
+
+/// `make` with the probe failing at the `k`-th change.
+fn fail_at(a: &Args, k: usize) -> anyhow::Error {
+    let mut n = 0;
+    make(a, false, &mut |p| {
+        n += 1;
+        if n == k {
+            Err(std::io::Error::other(format!(
+                "injected at {}",
+                p.display()
+            )))
+        } else {
+            Ok(())
+        }
+    })
+    .expect_err("injected failure")
+}
+
+#[test]
+fn a_failure_at_any_step_leaves_nothing_behind() {
+    // A new OUT under missing parents.
+    let probe_dir = Tmp::new("fail-count");
+    let n = steps_of(&opts(&probe_dir.0.join("x/y/out")));
+    assert!(n >= 15, "{n} steps");
+    let t = Tmp::new("fail-new");
+    for k in 1..=n {
+        let err = fail_at(&opts(&t.0.join("x/y/out")), k);
+        assert!(format!("{err:#}").contains("injected at"), "{err:#}");
+        assert!(
+            err.downcast_ref::<Invalid>().is_none(),
+            "a failure, not bad input"
+        );
+        assert_eq!(tree(&t.0), vec![], "step {k} of {n} left something");
+    }
+
+    // An existing set replaced with --force, a folder with a loose mode and a file of the
+    // user's beside the certs: all as before after a failure at any step.
+    let t = Tmp::new("fail-force");
+    mk(&opts(&t.0)).expect("make");
+    fs::set_permissions(t.0.join("node"), fs::Permissions::from_mode(0o755)).expect("chmod");
+    fs::write(t.0.join("client/notes.txt"), "mine").expect("write");
+    let before = tree(&t.0);
+    let mut o = opts(&t.0);
+    o.force = true;
+    let probe_dir = Tmp::new("fail-count2");
+    mk(&opts(&probe_dir.0)).expect("make");
+    let mut po = opts(&probe_dir.0);
+    po.force = true;
+    let n = steps_of(&po);
+    assert!(n >= 25, "{n} steps");
+    for k in 1..=n {
+        fail_at(&o, k);
+        assert_eq!(tree(&t.0), before, "step {k} of {n} changed something");
+    }
+    // And the same run without a failure replaces the certs, tightens node/ and keeps notes.
+    mk(&o).expect("make --force");
+    assert_eq!(mode(&t.0.join("node")), 0o700);
+    assert_eq!(
+        fs::read(t.0.join("client/notes.txt")).expect("read"),
+        b"mine"
+    );
+}
+
+#[test]
+fn install_ps1_keeps_the_first_backup_of_daemon_json() {
+    // No Windows here: the script is checked as text. The copy to the backup must sit in
+    // the else branch of a Test-Path of the backup, and never be forced.
+    let ps = node::install_ps1("winbuild");
+    let lines: Vec<&str> = ps.lines().map(str::trim).collect();
+    let copies: Vec<usize> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.starts_with("Copy-Item") && l.contains("$backup"))
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(copies.len(), 1, "one copy to the backup: {ps}");
+    let i = copies[0];
+    assert!(
+        !lines[i].contains("-Force"),
+        "the backup is never overwritten: {}",
+        lines[i]
+    );
+    assert_eq!(lines[i - 1], "} else {", "{ps}");
+    let guard = lines[..i]
+        .iter()
+        .rev()
+        .find(|l| l.starts_with("if ("))
+        .expect("a guard");
+    assert_eq!(*guard, "if (Test-Path -LiteralPath $backup) {", "{ps}");
+    assert!(
+        lines.contains(&"$backup = \"$config.before-xtask-tls\""),
+        "{ps}"
+    );
 }
 
 #[test]
 fn backdated_certs_are_expired() {
     let t = Tmp::new("expired");
     let mut o = opts(&t.0);
-    o.days = 1;
-    o.backdate = 10;
-    make(&o).expect("make");
+    o.days = Some("1".into());
+    o.backdate = Some("10".into());
+    mk(&o).expect("make");
     let f = inspect::facts(&t.0.join("client"));
     let na = f["certs"]["cert.pem"]["not_after"].as_i64().expect("na");
     assert!(na < now() - 8 * DAY, "{f}");
@@ -376,11 +639,11 @@ fn backdated_certs_are_expired() {
 #[test]
 fn bad_days_are_refused() {
     let t = Tmp::new("days");
-    for days in [0, MAX_DAYS + 1] {
+    for days in [0, tls_spec::MAX_DAYS + 1] {
         let mut o = opts(&t.0);
-        o.days = days;
-        let err = make(&o).expect_err("refuse");
-        assert!(err.downcast_ref::<Refused>().is_some(), "{err:#}");
+        o.days = Some(days.to_string());
+        let err = mk(&o).expect_err("refuse");
+        refusal(&err);
     }
     assert_eq!(fs::read_dir(&t.0).expect("ls").count(), 0);
 }

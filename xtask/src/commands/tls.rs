@@ -1,249 +1,136 @@
 //! `cargo xtask tls`: TLS material for a Windows node (CA, server cert, client cert, the
 //! node's daemon.json and install.ps1), in place of upstream's dockertls-windows container.
-//! This file owns the flags: it validates every one before any work (bad input → exit 2,
-//! nothing written) and then runs the `xtask-tls` crate's binary through cargo, which makes
-//! the certs. The crypto lives in that crate so xtask's own cold build stays small; cargo
-//! compiles it the first time someone makes or inspects certs.
+//! The flags, their limits and the files written are defined once, in the tls-spec crate,
+//! for this side and the xtask-tls crate. This file checks them before any work (bad input →
+//! exit 2, nothing written, cargo not even asked), runs `xtask-tls make` through cargo (which
+//! checks the --ca folder, makes the certs and writes them, or with -n/--dry-run writes
+//! nothing), reads its outcome and tells the user what was (or would be) written. The crypto
+//! lives in that crate so xtask's own cold build stays small; cargo compiles it the first
+//! time someone makes or inspects certs.
 
-use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::process::Stdio;
 
 use anyhow::Context;
 use serde_json::Value;
+use tls_spec::{shown, shown_path, Entry, Invalid, Outcome, Spec};
 use xshell::Shell;
 
-use crate::config::names;
 use crate::error::BadInput;
 
-/// Longest validity accepted, in days (ten years); the tls crate enforces the same.
-const MAX_DAYS: u32 = 3650;
+pub use tls_spec::Args;
 
-/// Flags of `cargo xtask tls`. Each also reads a TLS_* environment variable, so
-/// `make tls TLS_SERVER_NAME=… TLS_IP=… TLS_OUT=…` works like the other make variables.
-#[derive(clap::Args, Debug)]
-pub struct Args {
-    /// The node's host name: the server cert's CN and a DNS name in it.
-    #[arg(long, env = "TLS_SERVER_NAME", value_name = "NAME")]
-    pub server_name: String,
-    /// The node's IP addresses, comma separated (clients may connect by these).
-    #[arg(long, env = "TLS_IP", value_name = "A[,B…]")]
-    pub ip: String,
-    /// More DNS names of the node, comma separated.
-    #[arg(long, env = "TLS_DNS", value_name = "X[,Y…]")]
-    pub dns: Option<String>,
-    /// Validity of the server and client certs in days [default: 365].
-    #[arg(long, env = "TLS_DAYS", value_name = "N")]
-    pub days: Option<String>,
-    /// Output folder: OUT/ca (keep private), OUT/node (copy to the node), OUT/client (DOCKER_CERT_PATH).
-    #[arg(long, env = "TLS_OUT", value_name = "DIR")]
-    pub out: String,
-    /// Issue from this existing CA folder (OUT/ca of an earlier run) instead of a new CA.
-    #[arg(long, env = "TLS_CA", value_name = "DIR")]
-    pub ca: Option<String>,
-    /// Replace existing files (certs made before stop working with the new CA).
-    #[arg(long)]
-    pub force: bool,
-    /// Testing only: the certs' validity starts N days ago (with --days 1, expired certs).
-    #[arg(long, hide = true, value_name = "N")]
-    pub backdate: Option<String>,
+/// `cargo xtask [-n] tls …`. `json` is refused: tls writes files and reports them as text.
+pub fn run(args: &Args, dry_run: bool, json: bool) -> anyhow::Result<()> {
+    if json {
+        return Err(BadInput::new(
+            "--json",
+            "tls",
+            "tls has no machine-readable output",
+            "drop --json; -n/--dry-run lists the files it would write, with their modes",
+        ));
+    }
+    let spec = args.validate().map_err(bad_input)?;
+    spec.check_fs().map_err(bad_input)?;
+    // Before the child writes: afterwards every entry exists.
+    let entries = spec.entries();
+    match make(&spec, dry_run)? {
+        Outcome::Done => {
+            print!("{}", report(&spec, &entries, dry_run));
+            Ok(())
+        }
+        Outcome::Refused(invalid) => Err(bad_input(invalid)),
+        Outcome::Failed(message) => anyhow::bail!(
+            "xtask-tls make failed, nothing written: {}",
+            shown(&message)
+        ),
+    }
 }
 
-pub fn run(args: &Args) -> anyhow::Result<()> {
-    let argv = make_argv(args)?;
+fn bad_input(i: Invalid) -> anyhow::Error {
+    BadInput::new(i.flag, i.value, i.problem, i.hint)
+}
+
+/// Runs `xtask-tls make` and reads its outcome from its stdout. Its stderr (cargo's build
+/// errors on first use) reaches the user as it comes.
+fn make(spec: &Spec, dry_run: bool) -> anyhow::Result<Outcome> {
     let sh = Shell::new()?;
-    // Inherited stdio: cargo's build errors (first use) and the tool's report reach the user.
-    let status = std::process::Command::from(tls_cmd(&sh, &argv))
-        .status()
+    let out = std::process::Command::from(tls_cmd(&sh, &spec.make_argv(dry_run)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .output()
         .context("running xtask-tls make through cargo")?;
-    if !status.success() {
-        anyhow::bail!(
-            "xtask-tls make failed ({status}); see its message above (run from {})",
+    let text = String::from_utf8_lossy(&out.stdout);
+    match Outcome::from_json(&text) {
+        Some(o) if out.status.code() == Some(i32::from(o.exit_code())) => Ok(o),
+        _ => anyhow::bail!(
+            "xtask-tls make failed ({}) without a report; see the messages above (run from {})",
+            out.status,
             crate::config::project_root().display()
+        ),
+    }
+}
+
+/// What was written (or, for a dry run, would be), each path with its mode, and what next.
+fn report(spec: &Spec, entries: &[Entry], dry_run: bool) -> String {
+    let ips: Vec<String> = spec.ips.iter().map(|i| i.to_string()).collect();
+    let mut s = if dry_run {
+        format!(
+            "tls: dry run, nothing written. For node {} ({}), valid {} days, it would write:\n",
+            spec.server_name,
+            ips.join(", "),
+            spec.days
+        )
+    } else {
+        format!(
+            "tls: certificates for node {} ({}), valid {} days:\n",
+            spec.server_name,
+            ips.join(", "),
+            spec.days
+        )
+    };
+    for e in entries {
+        let (would, did) = match (e.is_dir, e.exists) {
+            (true, true) => ("use", "used"),
+            (true, false) => ("create", "created"),
+            (false, true) => ("replace", "replaced"),
+            (false, false) => ("write", "wrote"),
+        };
+        let verb = if dry_run { would } else { did };
+        let path = if e.is_dir {
+            format!("{}/", shown_path(&e.path))
+        } else {
+            shown_path(&e.path)
+        };
+        s += &format!("  {verb} {path} (mode {:04o})\n", e.mode);
+    }
+    let out = shown_path(&spec.out);
+    if let Some(ca) = &spec.ca {
+        let checked = if dry_run {
+            " (checked: a valid CA whose key fits)"
+        } else {
+            ""
+        };
+        s += &format!("  issued by the CA in {}{checked}\n", shown_path(ca));
+    }
+    if dry_run {
+        return s;
+    }
+    s += "next:\n";
+    s += &format!(
+        "  copy {out}/node to the Windows node and run, as Administrator: .\\install.ps1\n"
+    );
+    s += &format!(
+        "  then use DOCKER_CERT_PATH={out}/client REMOTE_DOCKER_URL=tcp://{}:2376, and check with `cargo xtask doctor`\n",
+        spec.server_name
+    );
+    if spec.ca.is_none() {
+        s += &format!(
+            "  keep {out}/ca private (never commit it): more nodes/clients are issued with --ca {out}/ca\n"
         );
     }
-    Ok(())
-}
-
-/// Validates the flags and returns the `xtask-tls make …` arguments.
-fn make_argv(a: &Args) -> anyhow::Result<Vec<String>> {
-    let name = a.server_name.trim();
-    if name.is_empty() {
-        return Err(BadInput::new(
-            "--server-name",
-            &a.server_name,
-            "it is empty",
-            "the node's host name, e.g. --server-name winbuild.example.com",
-        ));
-    }
-    if !is_dns_name(name) {
-        return Err(BadInput::new(
-            "--server-name",
-            &a.server_name,
-            "not a host name",
-            "a DNS name such as winbuild.example.com (letters, digits, '-', dots); give addresses with --ip",
-        ));
-    }
-
-    let mut ips = Vec::new();
-    for part in a.ip.split(',') {
-        match part.trim().parse::<IpAddr>() {
-            Ok(ip) => ips.push(ip.to_string()),
-            Err(_) => {
-                return Err(BadInput::new(
-                    "--ip",
-                    &a.ip,
-                    format!("'{part}' is not an IP address"),
-                    "the node's addresses, comma separated, e.g. --ip 10.0.0.5 or --ip 10.0.0.5,fd00::5",
-                ))
-            }
-        }
-    }
-
-    let mut dns = Vec::new();
-    if let Some(v) = a.dns.as_deref().filter(|v| !v.trim().is_empty()) {
-        for part in v.split(',') {
-            if !is_dns_name(part.trim()) {
-                return Err(BadInput::new(
-                    "--dns",
-                    v,
-                    format!("'{part}' is not a DNS name"),
-                    "more host names of the node, comma separated, e.g. --dns winbuild,winbuild.corp",
-                ));
-            }
-            dns.push(part.trim().to_string());
-        }
-    }
-
-    let days = match a.days.as_deref() {
-        None | Some("") => 365,
-        Some(d) => match d.parse::<u32>() {
-            Ok(n) if (1..=MAX_DAYS).contains(&n) => n,
-            _ => {
-                return Err(BadInput::new(
-                    "--days",
-                    d,
-                    format!("expected a number of days from 1 to {MAX_DAYS}"),
-                    "the default is 365",
-                ))
-            }
-        },
-    };
-    let backdate = match a.backdate.as_deref() {
-        None | Some("") => None,
-        Some(d) => match d.parse::<u32>() {
-            Ok(n) if n <= 36500 => Some(n),
-            _ => {
-                return Err(BadInput::new(
-                    "--backdate",
-                    d,
-                    "expected a number of days",
-                    "testing only",
-                ))
-            }
-        },
-    };
-
-    if a.out.is_empty() {
-        return Err(BadInput::new(
-            "--out",
-            "",
-            "it is empty",
-            "name the folder to write ca/, node/ and client/ into, e.g. --out certs",
-        ));
-    }
-    let out = PathBuf::from(&a.out);
-    if out.exists() && !out.is_dir() {
-        return Err(BadInput::new(
-            "--out",
-            &a.out,
-            "exists and is not a folder",
-            "name a new or existing folder",
-        ));
-    }
-
-    let ca = match a.ca.as_deref() {
-        None => None,
-        Some(c) => {
-            let dir = PathBuf::from(c);
-            for f in ["ca.pem", "ca-key.pem"] {
-                if !dir.join(f).is_file() {
-                    return Err(BadInput::new(
-                        "--ca",
-                        c,
-                        format!("no {f} in it"),
-                        "point --ca at the ca/ folder of an earlier `cargo xtask tls --out DIR` (DIR/ca, holding ca.pem and ca-key.pem)",
-                    ));
-                }
-            }
-            Some(dir)
-        }
-    };
-
-    if !a.force {
-        if let Some(existing) = planned(&out, ca.is_some()).into_iter().find(|p| p.exists()) {
-            return Err(BadInput::new(
-                "--out",
-                &a.out,
-                format!("{} exists: not overwriting it", existing.display()),
-                "add --force to replace the certs (certs made before then stop working with a new CA), or choose another --out; --ca OUT/ca keeps the CA",
-            ));
-        }
-    }
-
-    let mut argv: Vec<String> = vec![
-        "make".into(),
-        "--server-name".into(),
-        name.into(),
-        "--ip".into(),
-        ips.join(","),
-    ];
-    if !dns.is_empty() {
-        argv.push("--dns".into());
-        argv.push(dns.join(","));
-    }
-    argv.extend(["--days".into(), days.to_string()]);
-    argv.extend(["--out".into(), path(&out)]);
-    if let Some(ca) = &ca {
-        argv.extend(["--ca".into(), path(ca)]);
-    }
-    if a.force {
-        argv.push("--force".into());
-    }
-    if let Some(b) = backdate {
-        argv.extend(["--backdate".into(), b.to_string()]);
-    }
-    Ok(argv)
-}
-
-/// The files `xtask-tls make` writes under OUT (the same list as the tls crate's `planned`).
-fn planned(out: &Path, reuse_ca: bool) -> Vec<PathBuf> {
-    let mut v = Vec::new();
-    if !reuse_ca {
-        v.push(out.join("ca/ca.pem"));
-        v.push(out.join("ca/ca-key.pem"));
-    }
-    for f in [
-        "ca.pem",
-        "server-cert.pem",
-        "server-key.pem",
-        "daemon.json",
-        "install.ps1",
-    ] {
-        v.push(out.join("node").join(f));
-    }
-    for f in ["ca.pem", "cert.pem", "key.pem"] {
-        v.push(out.join("client").join(f));
-    }
-    v
-}
-
-/// A DNS name: host name labels, not an IP address (those go to --ip).
-fn is_dns_name(s: &str) -> bool {
-    names::is_host(s) && s.parse::<IpAddr>().is_err() && !s.starts_with('[')
-}
-
-fn path(p: &Path) -> String {
-    p.display().to_string()
+    s
 }
 
 /// `$CARGO run --quiet --manifest-path ROOT/Cargo.toml --package xtask-tls -- ARGS`: cargo
@@ -262,7 +149,11 @@ fn tls_cmd<'a>(sh: &'a Shell, args: &[String]) -> xshell::Cmd<'a> {
 /// `xtask-tls inspect DIR --json`: the facts doctor judges a client cert folder by.
 pub fn inspect(dir: &Path) -> anyhow::Result<Value> {
     let sh = Shell::new()?;
-    let args = ["inspect".to_string(), path(dir), "--json".to_string()];
+    let args = [
+        "inspect".to_string(),
+        dir.display().to_string(),
+        "--json".to_string(),
+    ];
     let out = tls_cmd(&sh, &args)
         .quiet()
         .ignore_status()
