@@ -18,7 +18,7 @@ pub use args::{Args, Invalid, Spec, DEFAULT_DAYS, MAX_BACKDATE, MAX_DAYS};
 pub use dns::{dns_problem, MAX_LABEL, MAX_NAME};
 pub use layout::{Entry, File, Folder, Item, DIR_MODE, FILE_MODE, KEY_MODE, LAYOUT};
 pub use outcome::Outcome;
-pub use shown::{bounded, shown, shown_path, SHOWN_MAX};
+pub use shown::{bounded, escaped, shown, shown_path, SHOWN_MAX};
 
 #[cfg(test)]
 mod tests;

@@ -10,18 +10,19 @@ pub const SHOWN_MAX: usize = 200;
 /// `s` cut to [`SHOWN_MAX`] characters, with a note of its full length when cut. For values
 /// a formatter escapes later (xtask's BadInput debug-quotes its value).
 pub fn bounded(s: &str) -> String {
-    let mut chars = s.char_indices();
-    match chars.nth(SHOWN_MAX) {
-        None => s.to_string(),
-        Some((i, _)) => format!("{}…[{} bytes in all]", &s[..i], s.len()),
-    }
+    cut(s, SHOWN_MAX)
 }
 
 /// `s` bounded, with control and invisible characters escaped (`\n`, `\u{1b}`, …); quotes
 /// and printable text are left alone so paths read naturally.
 pub fn shown(s: &str) -> String {
+    escaped(s, SHOWN_MAX)
+}
+
+/// [`shown`] with another bound: for a whole message made of values already bounded.
+pub fn escaped(s: &str, max_chars: usize) -> String {
     let mut out = String::new();
-    for c in bounded(s).chars() {
+    for c in cut(s, max_chars).chars() {
         if hidden(c) {
             out.extend(c.escape_default());
         } else {
@@ -29,6 +30,13 @@ pub fn shown(s: &str) -> String {
         }
     }
     out
+}
+
+fn cut(s: &str, max_chars: usize) -> String {
+    match s.char_indices().nth(max_chars) {
+        None => s.to_string(),
+        Some((i, _)) => format!("{}…[{} bytes in all]", &s[..i], s.len()),
+    }
 }
 
 /// [`shown`] for a path (not UTF-8 bytes become U+FFFD).

@@ -13,7 +13,7 @@ use std::process::Stdio;
 
 use anyhow::Context;
 use serde_json::Value;
-use tls_spec::{shown, shown_path, Entry, Invalid, Outcome, Spec};
+use tls_spec::{escaped, shown_path, Entry, Invalid, Outcome, Spec};
 use xshell::Shell;
 
 use crate::error::BadInput;
@@ -40,9 +40,10 @@ pub fn run(args: &Args, dry_run: bool, json: bool) -> anyhow::Result<()> {
             Ok(())
         }
         Outcome::Refused(invalid) => Err(bad_input(invalid)),
+        // The child bounded each value in its message; this bounds the whole.
         Outcome::Failed(message) => anyhow::bail!(
             "xtask-tls make failed, nothing written: {}",
-            shown(&message)
+            escaped(&message, 2000)
         ),
     }
 }
