@@ -1,14 +1,18 @@
 //! Images: the folders of IMAGES_DIR, one helper image each (k8s test/images conventions):
 //! `VERSION` (the tag), `Dockerfile_windows` (built on the node), `Dockerfile` (the Linux
 //! cache image) and an optional `BASEIMAGE` (`windows/amd64/<os>=<image>` lines). Reading and
-//! checking them happens here, before any plan is made.
+//! checking them happens here, before any plan is made: each must be a regular file (a FIFO
+//! would block the read forever), VERSION a tag, BASEIMAGE's values image references; and
+//! `check_tag` checks each tag a plan pushes against docker's limits.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::config::names;
-use crate::config::Config;
-use crate::error::BadInput;
+use crate::config::{self, names, Config};
+use crate::error::{shown, BadInput};
+
+/// Largest VERSION or BASEIMAGE read: both are a few lines.
+const SMALL_FILE_MAX: u64 = 1 << 20;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Image {
@@ -49,6 +53,16 @@ pub struct Wants {
 /// The images to handle: `only` (a sub-target's image), else the config's selection, else
 /// every folder of IMAGES_DIR that has a VERSION file, sorted by name.
 pub fn select(cfg: &Config, only: Option<&str>, wants: Wants) -> anyhow::Result<Vec<Image>> {
+    folders(cfg, only)?
+        .iter()
+        .map(|(name, folder)| load(cfg, name, folder, wants))
+        .collect()
+}
+
+/// The image folders to handle, as `select` picks them, without reading them: names and
+/// folders. A name that is not a folder of IMAGES_DIR is bad input; what the folders hold is
+/// for `select` (or `lint`) to check.
+pub fn folders(cfg: &Config, only: Option<&str>) -> anyhow::Result<Vec<(String, PathBuf)>> {
     let dir = &cfg.images_dir;
     let names: Vec<String> = match only {
         Some(one) => {
@@ -75,24 +89,29 @@ pub fn select(cfg: &Config, only: Option<&str>, wants: Wants) -> anyhow::Result<
     }
     let known = || discover(dir).unwrap_or_default().join(", ");
     names
-        .iter()
+        .into_iter()
         .map(|name| {
-            let folder = dir.join(name);
+            let folder = dir.join(&name);
             if !folder.is_dir() {
                 let var = if only.is_some() { "image" } else { "IMAGES" };
                 return Err(BadInput::new(
                     var,
-                    name,
-                    format!("unknown image: no folder {}", folder.display()),
+                    &name,
+                    format!(
+                        "unknown image: no folder {}",
+                        shown(&folder.display().to_string())
+                    ),
                     format!("known images: {}", known()),
                 ));
             }
-            load(cfg, name, &folder, wants)
+            Ok((name, folder))
         })
         .collect()
 }
 
-/// Folder names of IMAGES_DIR that hold a VERSION file, sorted.
+/// Folder names of IMAGES_DIR that hold a VERSION file, sorted. Folders whose name starts
+/// with a dot are skipped, as upstream's Makefile skips them. A VERSION that is not a regular
+/// file still marks an image, so that reading it says what is wrong instead of skipping it.
 fn discover(dir: &Path) -> anyhow::Result<Vec<String>> {
     let entries = fs::read_dir(dir).map_err(|e| {
         BadInput::new(
@@ -104,11 +123,34 @@ fn discover(dir: &Path) -> anyhow::Result<Vec<String>> {
     })?;
     let mut names: Vec<String> = entries
         .filter_map(|e| e.ok())
-        .filter(|e| e.path().join("VERSION").is_file())
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .filter(|e| e.path().is_dir() && fs::metadata(e.path().join("VERSION")).is_ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
     Ok(names)
+}
+
+/// Whether `path` is a regular file: Ok(true), Ok(false) when it does not exist, or the
+/// problem with it (a FIFO, a device, a folder).
+fn regular(path: &Path) -> Result<bool, String> {
+    match fs::metadata(path) {
+        Ok(m) if m.is_file() => Ok(true),
+        Ok(m) => Err(format!("not a regular file ({})", config::kind(&m))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(format!("cannot read it: {e}")),
+    }
+}
+
+/// A regular file a target needs: missing is `missing`, anything else but a regular file is
+/// named for what it is.
+fn need_file(path: &Path, missing: &str, hint: &str) -> anyhow::Result<()> {
+    let shown_path = path.display().to_string();
+    match regular(path) {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(BadInput::new("file", shown_path, missing, hint)),
+        Err(problem) => Err(BadInput::new("file", shown_path, problem, hint)),
+    }
 }
 
 fn load(cfg: &Config, name: &str, dir: &Path, wants: Wants) -> anyhow::Result<Image> {
@@ -122,30 +164,36 @@ fn load(cfg: &Config, name: &str, dir: &Path, wants: Wants) -> anyhow::Result<Im
         ));
     }
     let version = read_version(&dir.join("VERSION"))?;
-    if wants.windows && !dir.join("Dockerfile_windows").is_file() {
-        return Err(BadInput::new(
-            "file",
-            shown("Dockerfile_windows"),
+    if wants.windows {
+        need_file(
+            &dir.join("Dockerfile_windows"),
             "missing",
             "every image needs a Dockerfile_windows, built on the Windows node",
-        ));
+        )?;
     }
-    if wants.cache && !dir.join("Dockerfile").is_file() {
-        return Err(BadInput::new(
-            "file",
-            shown("Dockerfile"),
+    if wants.cache {
+        need_file(
+            &dir.join("Dockerfile"),
             "missing (push-as-linux builds the Linux cache image from it)",
             "add a Dockerfile with `ARG SOURCE`, `FROM --platform=windows/amd64 $SOURCE`, `FROM scratch`, `COPY --from`",
-        ));
+        )?;
     }
     let base_file = dir.join("BASEIMAGE");
-    let bases = if base_file.is_file() {
+    let has_bases = regular(&base_file).map_err(|problem| {
+        BadInput::new(
+            "file",
+            base_file.display().to_string(),
+            problem,
+            "BASEIMAGE is a text file of windows/amd64/<os>=<image> lines",
+        )
+    })?;
+    let bases = if has_bases {
         read_baseimage(&base_file, &cfg.registry)?
     } else {
         Vec::new()
     };
     // Matrix mode: an image with a BASEIMAGE file must name a base for every requested version.
-    if base_file.is_file() {
+    if has_bases {
         for os in &cfg.os_versions {
             if !bases.iter().any(|(o, _)| o == os) {
                 return Err(BadInput::new(
@@ -167,33 +215,33 @@ fn load(cfg: &Config, name: &str, dir: &Path, wants: Wants) -> anyhow::Result<Im
     })
 }
 
-/// VERSION holds one tag on one line (a trailing newline is fine).
+/// VERSION holds one tag on one line. Trailing blank lines are fine: upstream's Makefile
+/// reads it with `$(shell cat VERSION)`, which drops them.
 pub fn read_version(path: &Path) -> anyhow::Result<String> {
-    let shown = path.display().to_string();
-    let text = fs::read_to_string(path).map_err(|e| {
+    let shown_path = path.display().to_string();
+    let text = config::read_small(path, SMALL_FILE_MAX).map_err(|problem| {
         BadInput::new(
             "file",
-            &shown,
-            format!("cannot read it: {e}"),
+            &shown_path,
+            problem,
             "each image folder needs a VERSION file holding the tag",
         )
     })?;
-    let version = text.strip_suffix('\n').unwrap_or(&text);
-    let version = version.strip_suffix('\r').unwrap_or(version);
+    let version = text.trim_end_matches(['\n', '\r']);
     let hint = "VERSION holds one tag on one line: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}, e.g. 7.4.6";
     if version.trim().is_empty() {
-        return Err(BadInput::new(shown, text, "it is empty", hint));
+        return Err(BadInput::new(shown_path, text, "it is empty", hint));
     }
     if version.contains('\n') {
         return Err(BadInput::new(
-            shown,
+            shown_path,
             text,
             "it has more than one line",
             hint,
         ));
     }
     if !names::is_tag(version) {
-        return Err(BadInput::new(shown, version, "not a valid tag", hint));
+        return Err(BadInput::new(shown_path, version, "not a valid tag", hint));
     }
     Ok(version.to_string())
 }
@@ -201,8 +249,14 @@ pub fn read_version(path: &Path) -> anyhow::Result<String> {
 /// BASEIMAGE: `windows/amd64/<os>=<image>` per line; blank lines and `#` comments allowed.
 pub fn read_baseimage(path: &Path, registry: &str) -> anyhow::Result<Vec<(String, String)>> {
     let shown = path.display().to_string();
-    let text = fs::read_to_string(path)
-        .map_err(|e| BadInput::new("file", &shown, format!("cannot read it: {e}"), ""))?;
+    let text = config::read_small(path, SMALL_FILE_MAX).map_err(|problem| {
+        BadInput::new(
+            "file",
+            &shown,
+            problem,
+            "BASEIMAGE is a text file of windows/amd64/<os>=<image> lines",
+        )
+    })?;
     let hint = "each line is windows/amd64/<os>=<image>, e.g. windows/amd64/ltsc2022=mcr.microsoft.com/windows/nanoserver:ltsc2022";
     let mut out: Vec<(String, String)> = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -251,7 +305,69 @@ pub fn read_baseimage(path: &Path, registry: &str) -> anyhow::Result<Vec<(String
             ));
         }
         // Upstream's convention: the word REGISTRY stands for the configured registry.
-        out.push((os.to_string(), image.replace("REGISTRY", registry)));
+        let image = image.replace("REGISTRY", registry);
+        if let Some(problem) = names::reference_problem(&image) {
+            return Err(BadInput::at_line(
+                &shown,
+                at,
+                line,
+                format!(
+                    "'{}' is not an image reference: {problem}",
+                    crate::error::shown(&image)
+                ),
+                hint,
+            ));
+        }
+        out.push((os.to_string(), image));
     }
     Ok(out)
+}
+
+/// A tag the plan pushes for `img`, checked against docker's limits before anything runs
+/// (a VERSION that fits alone may not fit with `-windows-amd64-ltsc2022` after it). The
+/// refusal names VERSION when the tag part is too long, REGISTRY when the name is.
+pub fn check_tag(img: &Image, tag: &str) -> anyhow::Result<()> {
+    let (name, tag_part) = match tag.rfind(':').filter(|&i| !tag[i..].contains('/')) {
+        Some(i) => (&tag[..i], &tag[i + 1..]),
+        None => (tag, ""),
+    };
+    if tag_part.len() > names::TAG_MAX {
+        return Err(BadInput::new(
+            img.dir.join("VERSION").display().to_string(),
+            &img.version,
+            format!(
+                "the tag {} would be {} characters long; docker takes at most {}",
+                shown(tag),
+                tag_part.len(),
+                names::TAG_MAX
+            ),
+            format!(
+                "shorten VERSION to at most {} characters: tags add up to {} characters after it",
+                names::TAG_MAX.saturating_sub(tag_part.len() - img.version.len()),
+                tag_part.len() - img.version.len()
+            ),
+        ));
+    }
+    if name.len() > names::NAME_MAX {
+        return Err(BadInput::new(
+            "REGISTRY",
+            name.strip_suffix(&format!("/{}", img.name)).unwrap_or(name),
+            format!(
+                "the repository {} would be {} characters long; docker takes at most {}",
+                shown(name),
+                name.len(),
+                names::NAME_MAX
+            ),
+            "use a shorter registry prefix (or image folder name)",
+        ));
+    }
+    if let Some(problem) = names::reference_problem(tag) {
+        return Err(BadInput::new(
+            "tag",
+            tag,
+            format!("not a valid image reference: {problem}"),
+            "check REGISTRY, the image folder's name and its VERSION",
+        ));
+    }
+    Ok(())
 }

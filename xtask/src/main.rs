@@ -16,41 +16,47 @@ mod unchanged;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
-use crate::cli::{with_images, Cli, Cmd};
+use crate::cli::{Cmd, Parsed};
 use crate::plan::Target;
 
 fn main() -> ExitCode {
-    let Cli { opts, cmd } = Cli::parse();
-    let result = match cmd {
-        None => cli::print_help(),
-        Some(Cmd::Build { images }) => {
-            commands::build::run(with_images(opts, images), Target::Build)
+    let cmd = match cli::parse() {
+        Ok(Parsed::Run(cmd)) => cmd,
+        Ok(Parsed::Done) => return ExitCode::SUCCESS,
+        Err(e) => return error::exit(Err(e)),
+    };
+    let result = match *cmd {
+        Cmd::Build(r) => r
+            .opts()
+            .and_then(|o| commands::build::run(o, Target::Build)),
+        Cmd::Push(r) => r.opts().and_then(|o| commands::build::run(o, Target::Push)),
+        Cmd::PushAsLinux(r) => r
+            .opts()
+            .and_then(|o| commands::build::run(o, Target::PushAsLinux)),
+        Cmd::SubBuild(s) => s
+            .opts()
+            .and_then(|(i, o)| commands::build::run(o, Target::SubBuild(i))),
+        Cmd::SubPush(s) => s
+            .opts()
+            .and_then(|(i, o)| commands::build::run(o, Target::SubPush(i))),
+        Cmd::SubRepushAsLinux(s) => s
+            .opts()
+            .and_then(|(i, o)| commands::build::run(o, Target::SubRepushAsLinux(i))),
+        Cmd::Plan(p) => {
+            let (target, opts) = p.opts();
+            commands::plan::run(opts, &target)
         }
-        Some(Cmd::Push { images }) => commands::build::run(with_images(opts, images), Target::Push),
-        Some(Cmd::PushAsLinux { images }) => {
-            commands::build::run(with_images(opts, images), Target::PushAsLinux)
+        Cmd::Verify(v) => {
+            let (target, opts) = v.opts();
+            commands::verify::run(opts, target.as_deref())
         }
-        Some(Cmd::SubBuild { image }) => commands::build::run(opts, Target::SubBuild(image)),
-        Some(Cmd::SubPush { image }) => commands::build::run(opts, Target::SubPush(image)),
-        Some(Cmd::SubRepushAsLinux { image }) => {
-            commands::build::run(opts, Target::SubRepushAsLinux(image))
+        Cmd::Doctor(d) => {
+            let (target, opts) = d.opts();
+            commands::doctor::run(opts, target.as_deref())
         }
-        Some(Cmd::Other(words)) => {
-            cli::make_target(&words).and_then(|t| commands::build::run(opts, t))
-        }
-        Some(Cmd::Plan { target, images }) => {
-            commands::plan::run(with_images(opts, images), &target)
-        }
-        Some(Cmd::Verify { target, images }) => {
-            commands::verify::run(with_images(opts, images), target.as_deref())
-        }
-        Some(Cmd::Doctor { target, images }) => {
-            commands::doctor::run(with_images(opts, images), target.as_deref())
-        }
-        Some(Cmd::Lint { images }) => commands::lint::run(with_images(opts, images)),
-        Some(Cmd::Tls(args)) => commands::tls::run(&args, opts.dry_run, opts.json),
+        Cmd::Lint(l) => commands::lint::run(l.opts()),
+        Cmd::Tls(t) => commands::tls::run(&t.args, t.dry_run, t.json),
+        Cmd::Completions { shell } => cli::completions(shell),
     };
     error::exit(result)
 }

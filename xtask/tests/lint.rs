@@ -141,24 +141,103 @@ fn unparsable_dockerfile_windows_is_an_error_at_its_line() {
     assert!(stdout(&o).lines().any(|l| l == want), "{}", stdout(&o));
 }
 
-/// A BASEIMAGE that does not parse stops image selection itself (exit 2, naming file:line),
-/// as for every command: lint never sees it. Decided: lint does not re-read folders itself.
+/// A VERSION or BASEIMAGE that does not parse is a finding at its file (and line), like any
+/// other: lint goes on to the other images and fails with exit 1 at the end (issue 11 §7; it
+/// used to stop at the first with exit 2).
 #[test]
-fn bad_baseimage_is_bad_input_naming_the_line() {
+fn bad_version_and_baseimage_are_findings_and_every_image_is_checked() {
     let w = World::new("lint-base");
     let a = w.image("a", "1.0");
+    let b = w.image("b", "1.0");
+    let c = w.image("c", "1.0");
     write(
         &a.join("BASEIMAGE"),
         "windows/amd64/1809=mcr.microsoft.com/windows/nanoserver:1809\nwindows/amd64/ltsc2022 mcr.microsoft.com/windows/nanoserver:ltsc2022\n",
     );
-    let o = lint(&w, &[]);
-    assert_eq!(code(&o), Some(2), "{}", stdout(&o));
-    let err = stderr(&o);
-    assert!(
-        err.contains(&format!("{}:2", a.join("BASEIMAGE").display())),
-        "{err}"
+    write(&b.join("VERSION"), "1.0 beta\n");
+    write(
+        &c.join("BASEIMAGE"),
+        "windows/amd64/1809=--platform=linux/arm64\n",
     );
-    assert!(err.contains("no '='"), "{err}");
+    let o = lint(&w, &[]);
+    let out = stdout(&o);
+    assert_eq!(code(&o), Some(1), "{out}\n{}", stderr(&o));
+    assert!(
+        out.contains(&format!("{}:2: error: ", a.join("BASEIMAGE").display())),
+        "{out}"
+    );
+    assert!(out.contains("no '='"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "{}: error: \"1.0 beta\": not a valid tag",
+            b.join("VERSION").display()
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("{}:1: error: ", c.join("BASEIMAGE").display())),
+        "{out}"
+    );
+    assert!(out.contains("is not an image reference"), "{out}");
+    assert!(
+        out.ends_with("lint: 3 images checked, 3 errors, 0 warnings\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn json_lists_the_findings_for_machines() {
+    let w = World::new("lint-json");
+    let a = w.image("a", "1.0");
+    w.image("b", "1.0");
+    write(&dockerfile(&a), WINDOWS_RUN);
+    let o = lint(&w, &["--json"]);
+    assert_eq!(code(&o), Some(1), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("stdout is JSON");
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["images"], 2);
+    assert_eq!(v["errors"], 1);
+    let f = &v["findings"][0];
+    assert_eq!(f["file"], dockerfile(&a).display().to_string());
+    assert_eq!(f["line"], 4);
+    assert_eq!(f["severity"], "error");
+    assert!(f["message"]
+        .as_str()
+        .unwrap_or_default()
+        .starts_with("RUN in a Windows stage"));
+    // Clean: ok, no findings, exit 0.
+    let o = lint(&w, &["b", "--json"]);
+    assert_eq!(code(&o), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["findings"], serde_json::json!([]));
+}
+
+#[test]
+fn a_fifo_or_odd_name_is_a_finding_not_a_hang() {
+    let w = World::new("lint-fifo");
+    let a = w.image("a", "1.0");
+    w.image("Bad_Name", "1.0");
+    std::fs::remove_file(a.join("Dockerfile")).expect("rm");
+    let made = std::process::Command::new("mkfifo")
+        .arg(a.join("Dockerfile"))
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let o = lint(&w, &[]);
+    let out = stdout(&o);
+    assert_eq!(code(&o), Some(1), "{out}\n{}", stderr(&o));
+    assert!(
+        out.contains(&format!(
+            "{}: error: not a regular file (a FIFO)",
+            dockerfile(&a).display()
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("'Bad_Name' is not a valid repository name"),
+        "{out}"
+    );
 }
 
 #[test]

@@ -637,6 +637,10 @@ fn tls_failure_while_writing_leaves_nothing_behind() {
 fn doctor_reports_a_missing_url_as_a_failed_check() {
     let w = World::new("doctor-nourl");
     w.image("alpha", "1.0");
+    // Files that are no certificates at all (World's have the outline xtask's cheap check reads).
+    for f in ["ca.pem", "cert.pem", "key.pem"] {
+        support::write(&w.certs().join(f), "not a real cert\n");
+    }
     let o = run(with_cargo(&mut w.xtask())
         .env(
             "PATH",

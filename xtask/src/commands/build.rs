@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::config::{Config, Needs, Opts};
 use crate::images::{self, Wants};
-use crate::plan::{self, Target};
+use crate::plan::Target;
 use crate::{exec, preflight, unchanged};
 
 /// Plans TARGET and runs it (or prints it, with --dry-run).
@@ -23,7 +23,7 @@ pub fn run(opts: Opts, target: Target) -> anyhow::Result<()> {
         cache: target.caches(),
     };
     let images = images::select(&cfg, target.image(), wants)?;
-    let mut plan = plan::plan(&cfg, &images, &target);
+    let mut plan = super::checked_plan(&cfg, &images, &target)?;
     if print_only {
         return super::plan::print(&cfg, &images, &plan);
     }

@@ -19,8 +19,20 @@ use crate::plan::{Plan, Target};
 pub fn plan_for(opts: &Opts, target: &Target) -> anyhow::Result<(Config, Plan)> {
     let cfg = Config::load(opts, Needs { node: false })?;
     let images = images_as_they_are(&cfg, target.image())?;
-    let plan = crate::plan::plan(&cfg, &images, target);
+    let plan = checked_plan(&cfg, &images, target)?;
     Ok((cfg, plan))
+}
+
+/// The plan for TARGET, after checking every tag it pushes against docker's limits: a tag
+/// too long for docker is bad input before any step runs, not a failure after the builds.
+pub fn checked_plan(cfg: &Config, images: &[Image], target: &Target) -> anyhow::Result<Plan> {
+    let plan = crate::plan::plan(cfg, images, target);
+    for step in &plan.steps {
+        if let Some(img) = images.iter().find(|i| i.name == step.image) {
+            images::check_tag(img, &step.tag)?;
+        }
+    }
+    Ok(plan)
 }
 
 /// The selected images, without requiring their Dockerfiles: for commands that report a

@@ -13,7 +13,7 @@ pub fn run(opts: Opts, target: &str) -> anyhow::Result<()> {
         cache: target.caches(),
     };
     let images = images::select(&cfg, target.image(), wants)?;
-    let plan = plan::plan(&cfg, &images, &target);
+    let plan = super::checked_plan(&cfg, &images, &target)?;
     print(&cfg, &images, &plan)
 }
 

@@ -6,12 +6,17 @@ pub mod names;
 mod nodes;
 mod opts;
 mod parse;
+mod pem;
+mod releases;
 
 use std::path::PathBuf;
 
-use crate::error::BadInput;
-pub use nodes::check_certs;
-pub use opts::Opts;
+use crate::error::{shown, BadInput};
+pub use nodes::{check_certs, kind, read_small};
+pub use opts::{
+    DryRunArgs, ImagesArg, ImagesDirArg, JsonArg, NodeArgs, Opts, OsArgs, RegistryArgs, RunArgs,
+    SkipArg,
+};
 use parse::{parse_list, parse_number, parse_switch};
 
 pub const DEFAULT_REGISTRY: &str = "registry.k8s.io/e2e-test-images";
@@ -54,6 +59,28 @@ pub struct Config {
     /// Skip steps whose output is already in the registry with the same inputs digest.
     pub skip_unchanged: bool,
     pub json: bool,
+    /// Variables that are set but mean nothing in this mode, one line each; `load` prints them.
+    pub warnings: Vec<String>,
+}
+
+/// The environment as config reads it: every variable that holds UTF-8 (cli.rs refuses the
+/// ones it reads that do not, naming them). Tests make one from pairs.
+#[derive(Debug, Clone, Default)]
+pub struct Env(pub Vec<(String, String)>);
+
+impl Env {
+    pub fn process() -> Env {
+        Env(std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .collect())
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// What the command about to run needs from the environment.
@@ -66,18 +93,18 @@ pub struct Needs {
 }
 
 impl Config {
+    /// Loads the config from `opts` and the process environment; prints its warnings.
     pub fn load(opts: &Opts, needs: Needs) -> anyhow::Result<Config> {
-        let env = |k: &str| std::env::var(k).ok();
-        Self::load_with(opts, needs, &env)
+        let cfg = Self::load_with(opts, needs, &Env::process())?;
+        for w in &cfg.warnings {
+            eprintln!("xtask: warning: {w}");
+        }
+        Ok(cfg)
     }
 
-    /// `env` looks up variables that have no flag (REMOTE_DOCKER_URL_<os>, HOME), so tests
-    /// can drive it without touching the process environment.
-    pub fn load_with(
-        opts: &Opts,
-        needs: Needs,
-        env: &dyn Fn(&str) -> Option<String>,
-    ) -> anyhow::Result<Config> {
+    /// `env` holds the variables that have no clap flag (REMOTE_DOCKER_URL_<os>,
+    /// SKIP_UNCHANGED, HOME), so tests can drive it without touching the process environment.
+    pub fn load_with(opts: &Opts, needs: Needs, env: &Env) -> anyhow::Result<Config> {
         let registry = opts
             .registry
             .clone()
@@ -100,14 +127,18 @@ impl Config {
                     "unset it to use images/ of this repository, or name a folder",
                 ))
             }
-            Some(d) => PathBuf::from(d),
+            // Absolute, so docker never reads a folder named `-x` as a flag.
+            Some(d) => nodes::absolute("IMAGES_DIR", d)?,
             None => project_root().join("images"),
         };
         if !images_dir.is_dir() {
             return Err(BadInput::new(
                 "IMAGES_DIR",
-                images_dir.display().to_string(),
-                "no such folder",
+                opts.images_dir.clone().unwrap_or_default(),
+                format!(
+                    "no such folder: {}",
+                    shown(&images_dir.display().to_string())
+                ),
                 "point IMAGES_DIR at the folder that holds one folder per image",
             ));
         }
@@ -119,13 +150,21 @@ impl Config {
             "image name (a folder of IMAGES_DIR)",
             "powershell-helper",
         )?;
-        let os_versions = parse_list(
+        let releases = parse_list(
             "OS_VERSIONS",
             opts.os_versions.as_deref(),
-            names::is_os_version,
-            "OS version (letters and digits only)",
+            |w| match w.split_once('=') {
+                Some((name, build)) => {
+                    names::is_os_version(name) && !build.is_empty() && !build.contains('=')
+                }
+                None => names::is_os_version(w),
+            },
+            "release (letters and digits, or NAME=BUILD)",
             "1809 ltsc2022 ltsc2025",
         )?;
+        // Known names, or NAME=BUILD for a release the tool does not know; the build is used
+        // to refuse two names for one build (doctor and verify compare known builds only).
+        let (os_versions, _builds) = releases::resolve(opts.os_versions.as_deref(), &releases)?;
 
         let hyperv = match opts.isolation.as_deref() {
             None | Some("") | Some("process") => false,
@@ -153,13 +192,17 @@ impl Config {
             "RETRIES=0 turns retries off; the default is 3",
         )?
         .unwrap_or(3) as u32;
-        let skip_unchanged = parse_switch(
-            "SKIP_UNCHANGED",
-            opts.skip_unchanged.as_deref(),
-            "SKIP_UNCHANGED=1 (or --skip-unchanged) skips images whose inputs are unchanged",
-        )?;
+        // A plain switch on the command line (it takes no value, so it cannot take the next
+        // word); the environment's SKIP_UNCHANGED=1 means the same.
+        let skip_unchanged = opts.skip_unchanged
+            || parse_switch(
+                "SKIP_UNCHANGED",
+                env.get("SKIP_UNCHANGED"),
+                "SKIP_UNCHANGED=1 (or --skip-unchanged) skips images whose inputs are unchanged",
+            )?;
 
         let nodes = nodes::load_nodes(opts, &os_versions, needs, env)?;
+        let warnings = unused_variables(opts, &os_versions, env);
 
         Ok(Config {
             registry,
@@ -173,6 +216,7 @@ impl Config {
             retries,
             skip_unchanged,
             json: opts.json,
+            warnings,
         })
     }
 
@@ -187,4 +231,67 @@ impl Config {
     pub fn is_matrix(&self) -> bool {
         !self.os_versions.is_empty()
     }
+}
+
+/// Variables that are set but that this run ignores: a REMOTE_DOCKER_URL_<os> for a release
+/// not in OS_VERSIONS (every one in compat mode), DOCKER_CERT_BASE_PATH in compat mode, and
+/// REMOTE_DOCKER_URL when every release has its own node. Said, not refused: make often
+/// carries variables a target does not use.
+fn unused_variables(opts: &Opts, os_versions: &[String], env: &Env) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut per_os: Vec<&str> = env
+        .0
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .filter_map(|(k, _)| k.strip_prefix("REMOTE_DOCKER_URL_"))
+        .collect();
+    per_os.sort();
+    for os in per_os {
+        if os_versions.iter().any(|o| o == os) {
+            continue;
+        }
+        out.push(if os_versions.is_empty() {
+            format!(
+                "REMOTE_DOCKER_URL_{} is set but not used: without OS_VERSIONS (compat mode) the node is REMOTE_DOCKER_URL",
+                shown(os)
+            )
+        } else {
+            format!(
+                "REMOTE_DOCKER_URL_{} is set but not used: {} is not in OS_VERSIONS ({})",
+                shown(os),
+                shown(os),
+                os_versions.join(" ")
+            )
+        });
+    }
+    if os_versions.is_empty() {
+        if opts
+            .docker_cert_base_path
+            .as_deref()
+            .is_some_and(|p| !p.is_empty())
+        {
+            out.push(
+                "DOCKER_CERT_BASE_PATH is set but not used: without OS_VERSIONS (compat mode) the certs are in DOCKER_CERT_PATH"
+                    .to_string(),
+            );
+        }
+    } else if opts
+        .remote_docker_url
+        .as_deref()
+        .is_some_and(|u| !u.is_empty())
+        && os_versions.iter().all(|os| {
+            opts.nodes
+                .iter()
+                .any(|n| n.split_once('=').map(|(o, _)| o) == Some(os.as_str()))
+                || env
+                    .get(&format!("REMOTE_DOCKER_URL_{os}"))
+                    .is_some_and(|u| !u.is_empty())
+        })
+    {
+        out.push(
+            "REMOTE_DOCKER_URL is set but not used: every release of OS_VERSIONS has its own node"
+                .to_string(),
+        );
+    }
+    out
 }

@@ -1,6 +1,7 @@
 //! Docker's reference grammar, hand-written: registry prefixes, repository path components,
-//! tags, and the OS-version words used in matrix tags. Kept regex-free so xtask stays a
-//! fast cold build; the grammar is small enough to read as code.
+//! tags, whole image references (with their length limits), host names, and the Windows
+//! releases the tool knows. Kept regex-free so xtask stays a fast cold build; the grammar is
+//! small enough to read as code.
 
 /// A repository path component: `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`.
 pub fn is_path_component(s: &str) -> bool {
@@ -42,20 +43,30 @@ pub fn is_tag(s: &str) -> bool {
             .all(|&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.' || c == b'-')
 }
 
-/// A host name or IPv4 address: dot-separated labels `[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?`,
-/// or a bracketed IPv6 address.
+/// Longest tag docker accepts.
+pub const TAG_MAX: usize = 128;
+/// Longest repository name (registry host and path) docker accepts.
+pub const NAME_MAX: usize = 255;
+
+/// A host name or IPv4 address: dot-separated labels `[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?`
+/// of at most 63 characters, 253 in all; all-digit labels only as a valid IPv4 address
+/// (`999.1.1.1` is neither); or a bracketed IPv6 address.
 pub fn is_host(s: &str) -> bool {
     if let Some(inner) = s.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
         return inner.parse::<std::net::Ipv6Addr>().is_ok();
     }
-    !s.is_empty()
+    let labels_ok = !s.is_empty()
+        && s.len() <= 253
         && s.split('.').all(|label| {
             let b = label.as_bytes();
             !b.is_empty()
+                && b.len() <= 63
                 && b[0].is_ascii_alphanumeric()
                 && b[b.len() - 1].is_ascii_alphanumeric()
                 && b.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'-')
-        })
+        });
+    let numeric = s.split('.').all(|l| l.bytes().all(|c| c.is_ascii_digit()));
+    labels_ok && (!numeric || s.parse::<std::net::Ipv4Addr>().is_ok())
 }
 
 /// `host[:port]` as docker accepts it in a reference or a URL.
@@ -94,6 +105,14 @@ pub fn registry_problem(r: &str) -> Option<String> {
     if r.len() > 200 {
         return Some("it is longer than 200 characters".into());
     }
+    name_problem(r)
+}
+
+/// Why `r` is not a repository name by the grammar (length aside), or None.
+fn name_problem(r: &str) -> Option<String> {
+    if r.is_empty() {
+        return Some("it is empty".into());
+    }
     if r.ends_with('/') {
         return Some("it ends with '/'".into());
     }
@@ -121,6 +140,53 @@ pub fn registry_problem(r: &str) -> Option<String> {
     None
 }
 
+/// Why `s` is not an image reference docker accepts (`[host[:port]/]path[:tag][@digest]`,
+/// the name at most 255 characters), or None. A reference never starts with `-`, so it cannot
+/// read as a flag.
+pub fn reference_problem(s: &str) -> Option<String> {
+    let (rest, digest) = match s.split_once('@') {
+        Some((r, d)) => (r, Some(d)),
+        None => (s, None),
+    };
+    if let Some(d) = digest {
+        let ok = d.split_once(':').is_some_and(|(alg, hex)| {
+            alg == "sha256"
+                && hex.len() == 64
+                && hex
+                    .bytes()
+                    .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
+        });
+        if !ok {
+            return Some("the digest after '@' is not sha256:<64 hex digits>".into());
+        }
+    }
+    // A ':' after the last '/' starts the tag; one before it belongs to host:port.
+    let last_slash = rest.rfind('/').map(|i| i + 1).unwrap_or(0);
+    let (name, tag) = match rest[last_slash..].find(':') {
+        Some(i) => (&rest[..last_slash + i], Some(&rest[last_slash + i + 1..])),
+        None => (rest, None),
+    };
+    if name.len() > NAME_MAX {
+        return Some(format!(
+            "the name is {} characters long; docker takes at most {NAME_MAX}",
+            name.len()
+        ));
+    }
+    if let Some(problem) = name_problem(name) {
+        return Some(format!("the name: {problem}"));
+    }
+    match tag {
+        Some(t) if t.len() > TAG_MAX => Some(format!(
+            "the tag is {} characters long; docker takes at most {TAG_MAX}",
+            t.len()
+        )),
+        Some(t) if !is_tag(t) => Some(format!(
+            "'{t}' is not a valid tag ([A-Za-z0-9_][A-Za-z0-9_.-]{{0,127}})"
+        )),
+        _ => None,
+    }
+}
+
 /// Loopback registries speak plain HTTP in tests; docker manifest then needs --insecure.
 pub fn is_loopback_registry(registry: &str) -> bool {
     let host = split_host_port(registry.split('/').next().unwrap_or_default()).0;
@@ -137,17 +203,24 @@ pub fn is_os_version(s: &str) -> bool {
     !s.is_empty() && s.len() <= 32 && s.bytes().all(|c| c.is_ascii_alphanumeric())
 }
 
-/// The Windows build number of a release name: a node must run at least this build to run
-/// its containers, and a list entry's os.version is `10.0.<build>.<patch>`.
+/// The Windows releases the tool knows, with their build numbers: a node must run at least
+/// this build to run their containers, and a list entry's os.version is
+/// `10.0.<build>.<patch>`. Any other release is named with its build (`NAME=BUILD`).
+pub const KNOWN_RELEASES: &[(&str, u32)] = &[
+    ("1809", 17763),
+    ("ltsc2019", 17763),
+    ("2004", 19041),
+    ("20H2", 19042),
+    ("ltsc2022", 20348),
+    ("ltsc2025", 26100),
+];
+
+/// The Windows build number of a known release name.
 pub fn windows_build(os: &str) -> Option<u32> {
-    match os {
-        "1809" | "ltsc2019" => Some(17763),
-        "2004" => Some(19041),
-        "20H2" => Some(19042),
-        "ltsc2022" => Some(20348),
-        "ltsc2025" => Some(26100),
-        _ => None,
-    }
+    KNOWN_RELEASES
+        .iter()
+        .find(|(name, _)| *name == os)
+        .map(|&(_, build)| build)
 }
 
 #[cfg(test)]
@@ -213,6 +286,73 @@ mod tests {
         ] {
             assert!(registry_problem(bad).is_some(), "{bad}");
         }
+    }
+
+    #[test]
+    fn hosts() {
+        for ok in [
+            "winbuild",
+            "a.example.com",
+            "10.1.2.3",
+            "[::1]",
+            "x-1.y",
+            "1a.2b",
+        ] {
+            assert!(is_host(ok), "{ok}");
+        }
+        let long_label = "a".repeat(64);
+        let long_name = ["a"; 130].join(".");
+        for bad in [
+            "",
+            "999.1.1.1",
+            "1.2.3",
+            "-a",
+            "a_b",
+            "a..b",
+            "[::g]",
+            "u:p@h",
+            long_label.as_str(),
+            long_name.as_str(),
+        ] {
+            assert!(!is_host(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn references() {
+        for ok in [
+            "mcr.microsoft.com/windows/nanoserver:ltsc2022",
+            "busybox",
+            "127.0.0.1:5000/e2e/base:1809",
+            "localhost:5000/a",
+            "reg.io/a@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            "reg.io/a:1@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        ] {
+            assert_eq!(reference_problem(ok), None, "{ok}");
+        }
+        let long_tag = format!("a:{}", "1".repeat(129));
+        let long_name = format!("reg.io/{}", "a".repeat(250));
+        for bad in [
+            "",
+            "--platform=linux/arm64",
+            "-x",
+            "a:",
+            "a@sha256:12",
+            "A/b",
+            "a b",
+            "a:.x",
+            long_tag.as_str(),
+            long_name.as_str(),
+        ] {
+            assert!(reference_problem(bad).is_some(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn releases() {
+        assert_eq!(windows_build("ltsc2019"), windows_build("1809"));
+        assert_eq!(windows_build("ltsc2025"), Some(26100));
+        assert_eq!(windows_build("LTSC2022"), None);
     }
 
     #[test]

@@ -1,110 +1,191 @@
-//! The shared variables as clap sees them: every one a flag and an environment variable of
-//! the same name (flag > env). Raw strings here; `Config::load` validates them.
+//! The variables as typed: `Opts`, one plain struct of raw values that `Config::load`
+//! validates, and the clap groups that fill it. Each command takes only the groups that mean
+//! something to it (cli.rs), so `help COMMAND` lists only what applies and a flag given to a
+//! command it means nothing to is refused. Every variable's flag also reads the environment
+//! variable of the same name (flag > env); make forwards its variables as environment.
+//!
+//! Switches are plain flags that take no value (`--skip-unchanged`, `--dry-run`, `--json`):
+//! a flag with an optional value would take the next word, the command, as its value.
 
-/// The shared variables. Every flag also reads the environment variable of the same name.
-#[derive(clap::Args, Debug, Clone, Default)]
+/// Every variable a command may be given, raw. A command's groups fill their fields; the
+/// others stay unset.
+#[derive(Debug, Clone, Default)]
 pub struct Opts {
-    /// Registry prefix images are pushed under.
-    #[arg(
-        long,
-        env = "REGISTRY",
-        global = true,
-        value_name = "R",
-        help_heading = "Variables"
-    )]
     pub registry: Option<String>,
-    /// Windows node's Docker URL, tcp://host:port (mutual TLS).
-    #[arg(
-        long,
-        env = "REMOTE_DOCKER_URL",
-        global = true,
-        value_name = "URL",
-        help_heading = "Variables"
-    )]
-    pub remote_docker_url: Option<String>,
-    /// Folder with ca.pem, cert.pem, key.pem for the node [default: $HOME/.docker].
-    #[arg(
-        long,
-        env = "DOCKER_CERT_PATH",
-        global = true,
-        value_name = "DIR",
-        help_heading = "Variables"
-    )]
-    pub docker_cert_path: Option<String>,
-    /// Images to handle, space separated [default: every folder of IMAGES_DIR with a VERSION].
-    #[arg(
-        long,
-        env = "IMAGES",
-        global = true,
-        value_name = "\"A B\"",
-        help_heading = "Variables"
-    )]
-    pub images: Option<String>,
-    /// Folder holding one folder per image [default: images/ of this repository].
-    #[arg(
-        long,
-        env = "IMAGES_DIR",
-        global = true,
-        value_name = "DIR",
-        help_heading = "Variables"
-    )]
-    pub images_dir: Option<String>,
-    /// Windows releases to build for, space separated (e.g. "1809 ltsc2022"): matrix mode.
-    #[arg(
-        long,
-        env = "OS_VERSIONS",
-        global = true,
-        value_name = "\"OS …\"",
-        help_heading = "Variables"
-    )]
-    pub os_versions: Option<String>,
-    /// Matrix mode: client certs are read from DIR/.docker-<os> instead of DOCKER_CERT_PATH.
-    #[arg(
-        long,
-        env = "DOCKER_CERT_BASE_PATH",
-        global = true,
-        value_name = "DIR",
-        help_heading = "Variables"
-    )]
-    pub docker_cert_base_path: Option<String>,
-    /// Matrix mode: "hyperv" adds --isolation=hyperv to node builds.
-    #[arg(
-        long,
-        env = "ISOLATION",
-        global = true,
-        value_name = "hyperv",
-        help_heading = "Variables"
-    )]
-    pub isolation: Option<String>,
-    /// 1: the registry speaks plain HTTP (adds --insecure to docker manifest calls).
-    #[arg(
-        long,
-        env = "REGISTRY_INSECURE",
-        global = true,
-        value_name = "0|1",
-        help_heading = "Variables"
-    )]
     pub registry_insecure: Option<String>,
-    /// Extra attempts after a transient registry error on push/list/cache [default: 3].
-    #[arg(
-        long,
-        env = "RETRIES",
-        global = true,
-        value_name = "N",
-        help_heading = "Variables"
-    )]
+    pub remote_docker_url: Option<String>,
+    /// `--node OS=URL`, each as typed (REMOTE_DOCKER_URL_<os> as a flag).
+    pub nodes: Vec<String>,
+    pub docker_cert_path: Option<String>,
+    pub docker_cert_base_path: Option<String>,
+    pub isolation: Option<String>,
+    pub images: Option<String>,
+    pub images_dir: Option<String>,
+    pub os_versions: Option<String>,
     pub retries: Option<String>,
-    /// 1: skip the steps whose inputs (folder, build args, base digests) are unchanged since
-    /// the image in the registry was built (read from its label).
-    #[arg(long, env = "SKIP_UNCHANGED", global = true, value_name = "0|1", num_args = 0..=1, default_missing_value = "1", help_heading = "Variables")]
-    pub skip_unchanged: Option<String>,
-    /// Print the commands instead of running them.
-    #[arg(short = 'n', long, global = true)]
-    pub dry_run: bool,
-    /// Steps run at once, across nodes [default: 1 in compat mode; in matrix mode one per node, plus 2 local].
-    #[arg(short = 'j', long, env = "JOBS", global = true, value_name = "N")]
     pub jobs: Option<String>,
-    /// Machine-readable output (plan, dry-run).
-    #[arg(long, global = true)]
+    /// `--skip-unchanged` was given (SKIP_UNCHANGED=1 in the environment means the same;
+    /// config reads it).
+    pub skip_unchanged: bool,
+    pub dry_run: bool,
     pub json: bool,
+}
+
+/// `--images-dir` (IMAGES_DIR).
+#[derive(clap::Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Images")]
+pub struct ImagesDirArg {
+    /// Folder holding one folder per image [default: images/ of this repository].
+    #[arg(long, env = "IMAGES_DIR", value_name = "DIR")]
+    pub images_dir: Option<String>,
+}
+
+/// `--images` (IMAGES): a selection, for the commands that handle several images.
+#[derive(clap::Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Images")]
+pub struct ImagesArg {
+    /// Images to handle, space separated; positional names do the same [default: every folder of IMAGES_DIR with a VERSION].
+    #[arg(long, env = "IMAGES", value_name = "\"A B\"")]
+    pub images: Option<String>,
+}
+
+/// Where images go.
+#[derive(clap::Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Registry")]
+pub struct RegistryArgs {
+    /// Registry prefix images are pushed under [default: registry.k8s.io/e2e-test-images].
+    #[arg(long, env = "REGISTRY", value_name = "R")]
+    pub registry: Option<String>,
+    /// 1: the registry speaks plain HTTP (adds --insecure to docker manifest calls) [default: 1 for loopback registries, else 0].
+    #[arg(long, env = "REGISTRY_INSECURE", value_name = "0|1")]
+    pub registry_insecure: Option<String>,
+}
+
+/// The Windows nodes and how to reach them.
+#[derive(clap::Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Windows nodes")]
+pub struct NodeArgs {
+    /// The Windows node's Docker URL, tcp://host:port (mutual TLS).
+    #[arg(long, env = "REMOTE_DOCKER_URL", value_name = "URL")]
+    pub remote_docker_url: Option<String>,
+    /// Matrix mode: the node for release OS (as REMOTE_DOCKER_URL_<OS>=URL); repeat for each.
+    #[arg(long = "node", value_name = "OS=URL")]
+    pub nodes: Vec<String>,
+    /// Folder with the client's ca.pem, cert.pem, key.pem [default: $HOME/.docker].
+    #[arg(long, env = "DOCKER_CERT_PATH", value_name = "DIR")]
+    pub docker_cert_path: Option<String>,
+    /// Matrix mode: each node's client certs are in DIR/.docker-<os>.
+    #[arg(long, env = "DOCKER_CERT_BASE_PATH", value_name = "DIR")]
+    pub docker_cert_base_path: Option<String>,
+    /// "hyperv" adds --isolation=hyperv to node builds [default: process].
+    #[arg(long, env = "ISOLATION", value_name = "hyperv")]
+    pub isolation: Option<String>,
+}
+
+/// The Windows releases (matrix mode).
+#[derive(clap::Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Windows releases")]
+pub struct OsArgs {
+    /// Releases to build for, space separated: matrix mode. Known: 1809 (= ltsc2019), ltsc2022, ltsc2025, 2004, 20H2; another as NAME=BUILD, e.g. "ltsc2022 next=30000".
+    #[arg(long, env = "OS_VERSIONS", value_name = "\"OS …\"")]
+    pub os_versions: Option<String>,
+}
+
+/// How a run runs.
+#[derive(clap::Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Run")]
+pub struct RunArgs {
+    /// Steps run at once, across nodes [default: 1 in compat mode; in matrix mode one per node, plus 2 local].
+    #[arg(short = 'j', long, env = "JOBS", value_name = "N")]
+    pub jobs: Option<String>,
+    /// Extra attempts after a transient registry error on push/list/cache [default: 3].
+    #[arg(long, env = "RETRIES", value_name = "N")]
+    pub retries: Option<String>,
+}
+
+/// `--skip-unchanged` (SKIP_UNCHANGED=1).
+#[derive(clap::Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Run")]
+pub struct SkipArg {
+    /// Skip the steps whose inputs (folder, build args, base digests) are unchanged since the image in the registry was built (read from its label) [env: SKIP_UNCHANGED=1].
+    #[arg(long)]
+    pub skip_unchanged: bool,
+}
+
+/// `-n/--dry-run` and `--json` (the plan as JSON, with -n only).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct DryRunArgs {
+    /// Print the commands instead of running them.
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+    /// With -n: print the plan as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `--json` alone, for the commands that report.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct JsonArg {
+    /// Machine-readable output (JSON on stdout).
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl Opts {
+    pub fn images_dir(mut self, a: ImagesDirArg) -> Opts {
+        self.images_dir = a.images_dir;
+        self
+    }
+
+    /// `--images`, then positional names, which stand for IMAGES when given.
+    pub fn images(mut self, a: ImagesArg, positional: Vec<String>) -> Opts {
+        self.images = if positional.is_empty() {
+            a.images
+        } else {
+            Some(positional.join(" "))
+        };
+        self
+    }
+
+    pub fn registry(mut self, a: RegistryArgs) -> Opts {
+        self.registry = a.registry;
+        self.registry_insecure = a.registry_insecure;
+        self
+    }
+
+    pub fn nodes(mut self, a: NodeArgs) -> Opts {
+        self.remote_docker_url = a.remote_docker_url;
+        self.nodes = a.nodes;
+        self.docker_cert_path = a.docker_cert_path;
+        self.docker_cert_base_path = a.docker_cert_base_path;
+        self.isolation = a.isolation;
+        self
+    }
+
+    pub fn os(mut self, a: OsArgs) -> Opts {
+        self.os_versions = a.os_versions;
+        self
+    }
+
+    pub fn run(mut self, a: RunArgs) -> Opts {
+        self.jobs = a.jobs;
+        self.retries = a.retries;
+        self
+    }
+
+    pub fn skip(mut self, a: SkipArg) -> Opts {
+        self.skip_unchanged = a.skip_unchanged;
+        self
+    }
+
+    pub fn dry_run(mut self, a: DryRunArgs) -> Opts {
+        self.dry_run = a.dry_run;
+        self.json = a.json;
+        self
+    }
+
+    pub fn json(mut self, a: JsonArg) -> Opts {
+        self.json = a.json;
+        self
+    }
 }

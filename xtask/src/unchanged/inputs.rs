@@ -1,9 +1,10 @@
-//! What an image's inputs are, read from disk: every file of its folder and the base images
+//! What an image's inputs are, read from disk: every entry of its folder as docker's build
+//! context holds it (links not followed, FIFOs and devices never opened) and the base images
 //! its Dockerfile_windows builds FROM (with the build args a step passes). Hashed by `probe`.
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
@@ -11,32 +12,84 @@ use super::sha256::Sha256;
 use crate::dockerfile;
 use crate::images::Image;
 
-/// Digest of every file under `dir`: relative path and content, in sorted order.
+/// One entry of an image folder as docker's build context sees it.
+enum Entry {
+    File(PathBuf),
+    /// A symbolic link: its target, as text. Docker's context sends the link, not what it
+    /// points to, so a link loop or a link to /dev/zero cannot break the digest.
+    Link(String),
+    /// A FIFO or device: docker's context holds the entry (its type and device number),
+    /// never its content; reading it would block or never end.
+    Special(String),
+}
+
+/// Digest of every entry under `dir` as docker's build context holds it: regular files by
+/// relative path and content, symbolic links by their target text (never followed), FIFOs
+/// and devices by type only (never opened); sockets are left out, as docker leaves them out.
 pub fn folder_digest(dir: &Path) -> anyhow::Result<String> {
-    let mut files = BTreeMap::new();
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let mut entries = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         for e in fs::read_dir(&d).with_context(|| format!("reading {}", d.display()))? {
             let p = e?.path();
-            if p.is_dir() {
+            let meta =
+                fs::symlink_metadata(&p).with_context(|| format!("reading {}", p.display()))?;
+            let t = meta.file_type();
+            let entry = if t.is_dir() {
                 stack.push(p);
+                continue;
+            } else if t.is_file() {
+                Entry::File(p.clone())
+            } else if t.is_symlink() {
+                let target = fs::read_link(&p)
+                    .with_context(|| format!("reading the link {}", p.display()))?;
+                Entry::Link(target.to_string_lossy().into_owned())
+            } else if t.is_fifo() {
+                Entry::Special("fifo".into())
+            } else if t.is_char_device() || t.is_block_device() {
+                let kind = if t.is_char_device() { "char" } else { "block" };
+                Entry::Special(format!("{kind} {}", meta.rdev()))
             } else {
-                let rel = p
-                    .strip_prefix(dir)
-                    .unwrap_or(&p)
-                    .to_string_lossy()
-                    .into_owned();
-                files.insert(rel, p);
-            }
+                continue; // a socket
+            };
+            let rel = p
+                .strip_prefix(dir)
+                .unwrap_or(&p)
+                .to_string_lossy()
+                .into_owned();
+            entries.insert(rel, entry);
         }
     }
     let mut h = Sha256::new();
-    for (rel, p) in files {
-        let data = fs::read(&p).with_context(|| format!("reading {}", p.display()))?;
-        h.update(format!("{rel}\0{}\0", data.len()).as_bytes());
-        h.update(&data);
+    for (rel, entry) in entries {
+        match entry {
+            // Regular files hash as they always have, so existing labels still match.
+            Entry::File(p) => {
+                let data = read_regular(&p)?;
+                h.update(format!("{rel}\0{}\0", data.len()).as_bytes());
+                h.update(&data);
+            }
+            Entry::Link(target) => h.update(format!("{rel}\0link\0{target}\0").as_bytes()),
+            Entry::Special(what) => h.update(format!("{rel}\0{what}\0").as_bytes()),
+        }
     }
     Ok(h.finish())
+}
+
+/// A regular file's content, checked again on the open handle: a file swapped for a FIFO
+/// since the folder was listed is refused, not read.
+fn read_regular(p: &Path) -> anyhow::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut f = fs::File::open(p).with_context(|| format!("reading {}", p.display()))?;
+    let meta = f
+        .metadata()
+        .with_context(|| format!("reading {}", p.display()))?;
+    anyhow::ensure!(meta.is_file(), "{} changed while it was read", p.display());
+    let mut data = Vec::with_capacity(meta.len() as usize);
+    f.read_to_end(&mut data)
+        .with_context(|| format!("reading {}", p.display()))?;
+    Ok(data)
 }
 
 /// The images a build of `img` starts from (see `Dockerfile::external_bases`). An unreadable
@@ -49,4 +102,65 @@ pub fn bases(img: &Image, build_args: &[(String, String)]) -> Vec<String> {
         .ok()
         .and_then(|df| df.external_bases(build_args).ok())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    fn folder(tag: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("xtask-digest-{tag}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&d);
+        fs::create_dir_all(d.join("sub")).expect("mkdir");
+        fs::write(d.join("VERSION"), "1.0\n").expect("write");
+        fs::write(d.join("sub/a"), "a").expect("write");
+        d
+    }
+
+    #[test]
+    fn links_are_hashed_by_target_and_never_followed() {
+        let d = folder("links");
+        let plain = folder_digest(&d).expect("digest");
+        // A loop and a link to an endless device: neither is followed.
+        symlink("loop", d.join("loop")).expect("symlink");
+        symlink("/dev/zero", d.join("zero")).expect("symlink");
+        symlink(".", d.join("sub/self")).expect("symlink");
+        let linked = folder_digest(&d).expect("digest with links");
+        assert_ne!(plain, linked);
+        // Another target is another digest; the same target the same one.
+        fs::remove_file(d.join("zero")).expect("rm");
+        symlink("/dev/null", d.join("zero")).expect("symlink");
+        let other = folder_digest(&d).expect("digest");
+        assert_ne!(linked, other);
+        assert_eq!(other, folder_digest(&d).expect("digest"));
+        let _ = fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn a_fifo_is_an_entry_never_opened() {
+        let d = folder("fifo");
+        let plain = folder_digest(&d).expect("digest");
+        let made = std::process::Command::new("mkfifo")
+            .arg(d.join("pipe"))
+            .status()
+            .expect("mkfifo");
+        assert!(made.success());
+        // Would block forever if the FIFO were opened for reading.
+        let with_fifo = folder_digest(&d).expect("digest with a fifo");
+        assert_ne!(plain, with_fifo);
+        let _ = fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn content_and_names_both_count() {
+        let d = folder("content");
+        let a = folder_digest(&d).expect("digest");
+        fs::write(d.join("sub/a"), "b").expect("write");
+        let b = folder_digest(&d).expect("digest");
+        assert_ne!(a, b);
+        fs::rename(d.join("sub/a"), d.join("sub/c")).expect("mv");
+        assert_ne!(b, folder_digest(&d).expect("digest"));
+        let _ = fs::remove_dir_all(&d);
+    }
 }

@@ -54,9 +54,7 @@ impl World {
             dir: TempDir::new(tag),
         };
         fs::create_dir_all(w.images()).expect("images");
-        for f in ["ca.pem", "cert.pem", "key.pem"] {
-            write(&w.certs().join(f), "not a real cert\n");
-        }
+        w.certs_valid_until("20991231235959Z");
         w.fake_docker();
         w
     }
@@ -74,6 +72,19 @@ impl World {
     }
     pub fn log(&self) -> PathBuf {
         self.root().join("docker.log")
+    }
+
+    /// Client cert files with the shape xtask checks (PEM blocks of the right kind, a client
+    /// certificate whose notAfter is `not_after`, GeneralizedTime), but no real key material:
+    /// only the fake docker ever sees them.
+    pub fn certs_valid_until(&self, not_after: &str) {
+        let cert = pem("CERTIFICATE", &fake_cert_der(not_after));
+        write(&self.certs().join("ca.pem"), &cert);
+        write(&self.certs().join("cert.pem"), &cert);
+        write(
+            &self.certs().join("key.pem"),
+            &pem("PRIVATE KEY", b"not a real key"),
+        );
     }
 
     /// An image folder with VERSION, Dockerfile_windows and Dockerfile.
@@ -211,4 +222,64 @@ pub fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     }
     out.sort();
     out
+}
+
+/// A DER element.
+fn der(tag: u8, body: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    if body.len() < 0x80 {
+        out.push(body.len() as u8);
+    } else {
+        out.extend([0x82, (body.len() >> 8) as u8, body.len() as u8]);
+    }
+    out.extend(body);
+    out
+}
+
+/// The outline of an X.509 certificate: version, serial, algorithm, issuer, validity (two
+/// GeneralizedTimes), subject; no key, no signature that verifies.
+pub fn fake_cert_der(not_after: &str) -> Vec<u8> {
+    let seq = |parts: &[Vec<u8>]| der(0x30, &parts.concat());
+    let time = |t: &str| der(0x18, t.as_bytes());
+    let tbs = seq(&[
+        der(0xa0, &der(0x02, &[2])),
+        der(0x02, &[1]),
+        seq(&[der(0x06, &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02])]),
+        seq(&[]),
+        seq(&[time("20200101000000Z"), time(not_after)]),
+        seq(&[]),
+    ]);
+    seq(&[
+        tbs,
+        seq(&[der(0x06, &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02])]),
+        der(0x03, &[0, 0]),
+    ])
+}
+
+/// A PEM block around `der`, base64 in 64-character lines.
+pub fn pem(label: &str, der: &[u8]) -> String {
+    const ABC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut b64 = String::new();
+    for chunk in der.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |a, (i, &b)| a | (u32::from(b) << (16 - 8 * i)));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                b64.push(ABC[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                b64.push('=');
+            }
+        }
+    }
+    let lines: Vec<&str> = b64
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).expect("ascii"))
+        .collect();
+    format!(
+        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+        lines.join("\n")
+    )
 }

@@ -6,10 +6,14 @@ use std::fs;
 use std::path::Path;
 
 use super::{Finding, Severity};
+use crate::config::read_small;
 use crate::config::DEFAULT_REGISTRY;
 use crate::dockerfile::{self, Dockerfile, Windows};
-use crate::error::BadInput;
+use crate::error::{quoted, BadInput};
 use crate::images;
+
+/// Largest Dockerfile read: real ones are a few kB.
+const DOCKERFILE_MAX: u64 = 1 << 20;
 
 /// Every finding for one image folder, in file order: VERSION, BASEIMAGE, Dockerfile_windows,
 /// Dockerfile.
@@ -21,7 +25,7 @@ pub fn check(dir: &Path) -> Vec<Finding> {
     }
     let baseimage = dir.join("BASEIMAGE");
     let mut has_bases = false;
-    if baseimage.is_file() {
+    if fs::symlink_metadata(&baseimage).is_ok() {
         // The registry only replaces the word REGISTRY; any will do to check the syntax.
         match images::read_baseimage(&baseimage, DEFAULT_REGISTRY) {
             Ok(bases) => has_bases = !bases.is_empty(),
@@ -42,7 +46,7 @@ fn from_error(file: &Path, err: &anyhow::Error) -> Finding {
     let mut message = if bad.what == "file" || bad.value.is_empty() {
         bad.problem.clone()
     } else {
-        format!("{:?}: {}", bad.value, bad.problem)
+        format!("{}: {}", quoted(&bad.value), bad.problem)
     };
     if !bad.hint.is_empty() {
         message = format!("{message} ({})", bad.hint);
@@ -52,15 +56,10 @@ fn from_error(file: &Path, err: &anyhow::Error) -> Finding {
 
 /// Reads and parses a Dockerfile; a problem becomes a finding and None.
 fn read_and_parse(path: &Path, out: &mut Vec<Finding>) -> Option<Dockerfile> {
-    let text = match fs::read_to_string(path) {
+    let text = match read_small(path, DOCKERFILE_MAX) {
         Ok(t) => t,
-        Err(e) => {
-            out.push(Finding::new(
-                path,
-                None,
-                Severity::Error,
-                format!("cannot read it: {e}"),
-            ));
+        Err(problem) => {
+            out.push(Finding::new(path, None, Severity::Error, problem));
             return None;
         }
     };
@@ -91,7 +90,7 @@ fn read_and_parse(path: &Path, out: &mut Vec<Finding>) -> Option<Dockerfile> {
 /// Dockerfile_windows: built on the node, where RUN works, so only that it exists and parses
 /// — and that it takes the base image matrix mode passes when BASEIMAGE lists some.
 fn check_windows(path: &Path, has_bases: bool, out: &mut Vec<Finding>) {
-    if !path.is_file() {
+    if fs::symlink_metadata(path).is_err() {
         out.push(Finding::new(
             path,
             None,
@@ -123,7 +122,7 @@ fn check_windows(path: &Path, has_bases: bool, out: &mut Vec<Finding>) {
 /// The cache Dockerfile, built by buildx on Linux: no RUN/WORKDIR in a Windows stage, a
 /// global `ARG SOURCE` (the tool passes the Windows image there) that a FROM uses.
 fn check_cache(path: &Path, out: &mut Vec<Finding>) {
-    if !path.is_file() {
+    if fs::symlink_metadata(path).is_err() {
         out.push(Finding::new(
             path,
             None,

@@ -1,8 +1,10 @@
 //! `cargo xtask lint`: the checks on each image folder that need no Docker — the cache
 //! `Dockerfile` has no RUN/WORKDIR in a Windows stage (buildx cannot run them), declares
 //! `ARG SOURCE` and builds FROM it; `Dockerfile_windows` exists and parses; VERSION and
-//! BASEIMAGE parse. One `path:line: error|warning: message` line per finding, then a summary;
-//! any error fails with exit 1. `plan` shows the same findings as warnings (`warnings_for`).
+//! BASEIMAGE parse. One `path:line: error|warning: message` line per finding, then a summary
+//! (or, with --json, one JSON document); any error fails with exit 1 after every image was
+//! checked — a bad VERSION or BASEIMAGE is a finding, not a stop. `plan` shows the same
+//! findings as warnings (`warnings_for`).
 
 use std::fmt;
 use std::fs;
@@ -12,9 +14,11 @@ mod checks;
 #[cfg(test)]
 mod tests;
 
-use crate::config::{Config, Needs, Opts};
-use crate::error::StepFailed;
-use crate::images::Image;
+use serde_json::{json, Value};
+
+use crate::config::{names, Config, Needs, Opts};
+use crate::error::{shown, StepFailed};
+use crate::images::{self, Image};
 pub use checks::check;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,59 +51,104 @@ impl Finding {
         }
     }
 
-    /// `path:line`, or `path` for a finding about the whole file.
+    /// `path:line`, or `path` for a finding about the whole file (escaped: a path may hold
+    /// anything).
     fn location(&self) -> String {
+        let file = shown(&self.file.display().to_string());
         match self.line {
-            Some(line) => format!("{}:{line}", self.file.display()),
-            None => self.file.display().to_string(),
+            Some(line) => format!("{file}:{line}"),
+            None => file,
         }
+    }
+
+    fn severity_word(&self) -> &'static str {
+        match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+
+    fn json(&self) -> Value {
+        json!({
+            "file": self.file.display().to_string(),
+            "line": self.line,
+            "severity": self.severity_word(),
+            "message": self.message,
+        })
     }
 }
 
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let severity = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
-        write!(f, "{}: {severity}: {}", self.location(), self.message)
+        write!(
+            f,
+            "{}: {}: {}",
+            self.location(),
+            self.severity_word(),
+            crate::error::shown_long(&self.message)
+        )
     }
 }
 
-/// Lints `images` (plus, when no selection was given, notes folders that are not images),
-/// prints the findings and a summary on stdout; fails (exit 1) if any finding is an error.
+/// Lints the selected image folders (plus, when no selection was given, notes folders that
+/// are not images), prints the findings and a summary on stdout (or one JSON document with
+/// --json); fails (exit 1) if any finding is an error. Only a selection that names no folder
+/// is bad input (exit 2): what a folder holds is always a finding.
 pub fn run(opts: Opts) -> anyhow::Result<()> {
     let cfg = Config::load(&opts, Needs { node: false })?;
-    let images = super::images_as_they_are(&cfg, None)?;
-    report(&cfg, &images)
+    let folders = images::folders(&cfg, None)?;
+    report(&cfg, &folders)
 }
 
-fn report(cfg: &Config, images: &[Image]) -> anyhow::Result<()> {
+fn report(cfg: &Config, folders: &[(String, PathBuf)]) -> anyhow::Result<()> {
     let mut findings = Vec::new();
     if cfg.selection.is_empty() {
         findings.extend(stray_folders(&cfg.images_dir));
     }
-    for image in images {
-        findings.extend(check(&image.dir));
-    }
-    for f in &findings {
-        println!("{f}");
+    for (name, dir) in folders {
+        if !names::is_path_component(name) {
+            findings.push(Finding::new(
+                dir,
+                None,
+                Severity::Error,
+                format!(
+                    "'{}' is not a valid repository name: rename the folder (lowercase letters, digits and . _ __ - between them)",
+                    shown(name)
+                ),
+            ));
+        }
+        findings.extend(check(dir));
     }
     let errors = findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
         .count();
     let warnings = findings.len() - errors;
-    println!(
-        "lint: {} checked, {}, {}",
-        plural(images.len(), "image"),
-        plural(errors, "error"),
-        plural(warnings, "warning")
-    );
+    if cfg.json {
+        let v = json!({
+            "ok": errors == 0,
+            "images": folders.len(),
+            "errors": errors,
+            "warnings": warnings,
+            "findings": findings.iter().map(Finding::json).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        for f in &findings {
+            println!("{f}");
+        }
+        println!(
+            "lint: {} checked, {}, {}",
+            plural(folders.len(), "image"),
+            plural(errors, "error"),
+            plural(warnings, "warning")
+        );
+    }
     if errors > 0 {
         return Err(StepFailed(format!(
-            "lint failed: {} (listed above)",
-            plural(errors, "error")
+            "lint failed: {} (listed {})",
+            plural(errors, "error"),
+            if cfg.json { "in the JSON" } else { "above" }
         ))
         .into());
     }

@@ -1,0 +1,116 @@
+//! OS_VERSIONS' words as Windows releases: a known name (`1809`, `ltsc2022`, …), or a release
+//! the tool does not know named together with its build (`NAME=BUILD`). A typo is refused
+//! with the known names; so are two names for one Windows build, which would give a manifest
+//! list two entries for the same os.version.
+
+use super::names::{self, KNOWN_RELEASES};
+use crate::error::{shown, BadInput};
+
+/// Windows 10 / Server builds are five digits; anything else is a typo.
+const BUILDS: std::ops::RangeInclusive<u32> = 10_000..=99_999;
+
+/// The release names (tags and REMOTE_DOCKER_URL_<os> use them) and their builds, same order.
+/// `words` have passed the list's syntax check (each once, letters and digits or NAME=BUILD).
+pub fn resolve(value: Option<&str>, words: &[String]) -> anyhow::Result<(Vec<String>, Vec<u32>)> {
+    let value = value.unwrap_or_default();
+    let known = || {
+        KNOWN_RELEASES
+            .iter()
+            .map(|(n, b)| format!("{n} ({b})"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let bad = |problem: String, hint: String| BadInput::new("OS_VERSIONS", value, problem, hint);
+    let mut out: Vec<(String, u32)> = Vec::new();
+    for word in words {
+        let (name, build) = match word.split_once('=') {
+            Some((name, build)) => {
+                if let Some(b) = names::windows_build(name) {
+                    return Err(bad(
+                        format!(
+                            "'{name}' is a release the tool knows (build {b}): it takes no =BUILD"
+                        ),
+                        format!(
+                            "write just {name}; NAME=BUILD is for a release the tool does not know"
+                        ),
+                    ));
+                }
+                match build.parse::<u32>() {
+                    Ok(b) if BUILDS.contains(&b) => (name.to_string(), b),
+                    _ => {
+                        return Err(bad(
+                            format!("'{}': the build after '=' is not a Windows build number", shown(word)),
+                            "NAME=BUILD with the release's build number, e.g. ltsc2022=20348 (the third part of os.version 10.0.BUILD.N)".into(),
+                        ))
+                    }
+                }
+            }
+            None => match names::windows_build(word) {
+                Some(b) => (word.clone(), b),
+                None => {
+                    let case = KNOWN_RELEASES
+                        .iter()
+                        .find(|(n, _)| n.eq_ignore_ascii_case(word))
+                        .map(|(n, _)| format!(" (names are case-sensitive: {n})"))
+                        .unwrap_or_default();
+                    return Err(bad(
+                        format!("'{}' is not a Windows release the tool knows{case}", shown(word)),
+                        format!(
+                            "known: {}; a release the tool does not know is named with its build, NAME=BUILD (e.g. next=30000)",
+                            known()
+                        ),
+                    ));
+                }
+            },
+        };
+        if let Some((other, _)) = out.iter().find(|(_, b)| *b == build) {
+            return Err(bad(
+                format!("{other} and {name} are the same Windows build ({build}): a manifest list would get two entries for it"),
+                format!("name each release once: drop {name} or {other}"),
+            ));
+        }
+        out.push((name, build));
+    }
+    Ok(out.into_iter().unzip())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
+    }
+
+    fn ok(s: &str) -> (Vec<String>, Vec<u32>) {
+        resolve(Some(s), &words(s)).expect(s)
+    }
+
+    fn err(s: &str) -> String {
+        resolve(Some(s), &words(s)).expect_err(s).to_string()
+    }
+
+    #[test]
+    fn known_and_named_releases() {
+        assert_eq!(
+            ok("1809 ltsc2022 next=30000"),
+            (words("1809 ltsc2022 next"), vec![17763, 20348, 30000])
+        );
+        assert_eq!(ok(""), (vec![], vec![]));
+    }
+
+    #[test]
+    fn typos_and_twins_are_refused() {
+        let e = err("ltsc2202");
+        assert!(e.contains("'ltsc2202' is not a Windows release"), "{e}");
+        assert!(e.contains("ltsc2022 (20348)"), "{e}");
+        assert!(
+            err("1809 ltsc2019").contains("1809 and ltsc2019 are the same Windows build (17763)")
+        );
+        assert!(err("ltsc2022 LTSC2022").contains("case-sensitive: ltsc2022"));
+        assert!(err("ltsc2022 other=20348").contains("same Windows build (20348)"));
+        assert!(err("1809=17763").contains("takes no =BUILD"));
+        assert!(err("next=abc").contains("not a Windows build number"));
+        assert!(err("next=123").contains("not a Windows build number"));
+    }
+}
