@@ -711,6 +711,12 @@ fn from_clap(e: &clap::Error, typed: &Typed) -> anyhow::Error {
                 help,
             )
         }
+        (ErrorKind::MissingRequiredArgument, Some(a)) => BadInput::new(
+            "argument",
+            &a,
+            format!("missing: `{shown_cmd}` needs {}", shown(&a)),
+            help,
+        ),
         (_, arg) => {
             // clap's own sentence, without its "error: " and usage lines.
             let text = e.render().to_string();
@@ -755,23 +761,44 @@ pub fn version() -> String {
     }
 }
 
-/// Writes the completion script for `shell` on stdout.
+/// Writes the completion script for `shell` on stdout. zsh: for the command `cargo-xtask`,
+/// since zsh's cargo completion hands `cargo xtask …` to a function `_cargo-xtask`. bash has no
+/// such hook, so its script completes a command `xtask` (clap_complete's bash script breaks
+/// on a name with '-') and adds `BASH_HOOK`, which hands it the words after `cargo xtask`.
 pub fn completions(shell: Shell) -> anyhow::Result<()> {
-    let mut cmd = Cli::command();
-    let mut out = std::io::stdout();
-    match shell {
-        Shell::Bash => clap_complete::generate(
-            clap_complete::Shell::Bash,
-            &mut cmd,
-            "cargo-xtask",
-            &mut out,
-        ),
-        Shell::Zsh => {
-            clap_complete::generate(clap_complete::Shell::Zsh, &mut cmd, "cargo-xtask", &mut out)
-        }
+    use std::io::Write;
+    let (generator, name) = match shell {
+        Shell::Bash => (clap_complete::Shell::Bash, "xtask"),
+        Shell::Zsh => (clap_complete::Shell::Zsh, "cargo-xtask"),
+    };
+    // One word as the completed command's name (the usage text's "cargo xtask" has a space).
+    let mut cmd = Cli::command().bin_name(name);
+    let mut script = Vec::new();
+    clap_complete::generate(generator, &mut cmd, name, &mut script);
+    if let Shell::Bash = shell {
+        script.extend_from_slice(BASH_HOOK.as_bytes());
     }
+    std::io::stdout().write_all(&script)?;
     Ok(())
 }
+
+/// `cargo xtask <TAB>` in bash: cargo's completion knows no xtask, so completion of `cargo`
+/// goes through this function: after `cargo xtask` the words are completed as xtask's,
+/// anything else by cargo's own `_cargo` when it is loaded.
+const BASH_HOOK: &str = r#"
+_cargo_xtask_hook() {
+    if [[ ${COMP_WORDS[1]} == xtask && $COMP_CWORD -ge 2 ]]; then
+        local COMP_WORDS=(xtask "${COMP_WORDS[@]:2}")
+        local COMP_CWORD=$((COMP_CWORD - 1))
+        _xtask xtask "$2" "$3"
+        return
+    fi
+    if declare -F _cargo >/dev/null; then
+        _cargo "$@"
+    fi
+}
+complete -F _cargo_xtask_hook -o bashdefault -o default cargo
+"#;
 
 #[cfg(test)]
 mod tests {

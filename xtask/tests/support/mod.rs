@@ -213,10 +213,16 @@ pub fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
         let Ok(rd) = fs::read_dir(&d) else { continue };
         for e in rd.flatten() {
             let p = e.path();
-            if p.is_dir() {
+            let Ok(meta) = fs::symlink_metadata(&p) else {
+                continue;
+            };
+            if meta.is_dir() {
                 stack.push(p);
-            } else {
+            } else if meta.is_file() {
                 out.push((p.clone(), fs::read(&p).unwrap_or_default()));
+            } else {
+                // A FIFO or link: its presence, never its content (reading a FIFO blocks).
+                out.push((p.clone(), Vec::new()));
             }
         }
     }
