@@ -170,10 +170,7 @@ fn help_of_a_command_lists_only_what_applies_with_an_example() {
         assert!(build.contains(want), "build's help lacks {want}:\n{build}");
     }
     let top = help(&[]);
-    assert!(
-        top.contains("Usage: cargo xtask [COMMAND]"),
-        "{top}"
-    );
+    assert!(top.contains("Usage: cargo xtask [COMMAND]"), "{top}");
 }
 
 #[test]
