@@ -536,8 +536,10 @@ fn cases() -> Vec<Case> {
                 "tls-out",
             ],
             env: &[],
+            raw_env: &[],
             setup: nothing,
             expect: &["--json", "no machine-readable output"],
+            absent: &[],
         },
         Case {
             name: "tls server name label over 63",
@@ -551,8 +553,10 @@ fn cases() -> Vec<Case> {
                 "tls-out",
             ],
             env: &[],
+            raw_env: &[],
             setup: nothing,
             expect: &["--server-name=\"a2345", "64 characters (at most 63)"],
+            absent: &[],
         },
         Case {
             name: "tls file where node/ goes",
@@ -566,11 +570,13 @@ fn cases() -> Vec<Case> {
                 "tls-out",
             ],
             env: &[],
+            raw_env: &[],
             setup: |w| write(&w.root().join("tls-out/node"), "mine"),
             expect: &[
                 "--out=\"tls-out\"",
                 "node is a file where the folder node/ goes",
             ],
+            absent: &[],
         },
         Case {
             name: "plan unknown target",
