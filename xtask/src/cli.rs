@@ -445,7 +445,7 @@ fn utf8(a: OsString, what: impl Fn() -> String) -> anyhow::Result<String> {
     })
 }
 
-/// The command word as typed and its place in the argv handed to clap.
+/// The command word as typed and the clap subcommand it became, for messages.
 struct Typed {
     /// `sub-build-alpha` as typed, or the command's name.
     word: String,
@@ -711,6 +711,10 @@ fn from_clap(e: &clap::Error, typed: &Typed) -> anyhow::Error {
                 help,
             )
         }
+        (ErrorKind::InvalidSubcommand, _) => match e.get(ContextKind::InvalidSubcommand) {
+            Some(ContextValue::String(word)) => unknown_command(&Cli::command(), word),
+            _ => BadInput::new("command", &typed.word, "unknown command", help),
+        },
         (ErrorKind::MissingRequiredArgument, Some(a)) => BadInput::new(
             "argument",
             &a,
@@ -906,6 +910,26 @@ mod tests {
             .to_string();
         assert!(help.contains("Usage: cargo xtask lint"), "{help}");
         assert!(help.contains("Examples:"), "{help}");
+    }
+
+    /// Issue 11: `--skip-unchanged push` took `push` as the flag's optional value. No option
+    /// of any command may have an optional value: each takes exactly its value, or none.
+    #[test]
+    fn no_option_has_an_optional_value() {
+        let mut cmd = Cli::command();
+        cmd.build();
+        for sc in cmd.get_subcommands() {
+            for a in sc.get_arguments().filter(|a| !a.is_positional()) {
+                if let Some(n) = a.get_num_args() {
+                    assert!(
+                        n.min_values() == n.max_values(),
+                        "{} --{:?}: {n:?} values",
+                        sc.get_name(),
+                        a.get_long()
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -670,6 +670,15 @@ fn cases() -> Vec<Case> {
             absent: &[],
         },
         Case {
+            name: "help for a mistyped command",
+            args: &["help", "doctr"],
+            env: &[],
+            raw_env: &[],
+            setup: nothing,
+            expect: &["command=\"doctr\"", "did you mean `doctor`?"],
+            absent: &[],
+        },
+        Case {
             name: "plan without a target",
             args: &["plan"],
             env: &[],
