@@ -239,57 +239,47 @@ impl Config {
 /// carries variables a target does not use.
 fn unused_variables(opts: &Opts, os_versions: &[String], env: &Env) -> Vec<String> {
     let mut out = Vec::new();
-    let mut per_os: Vec<&str> = env
+    let mut unused: Vec<String> = env
         .0
         .iter()
         .filter(|(_, v)| !v.is_empty())
         .filter_map(|(k, _)| k.strip_prefix("REMOTE_DOCKER_URL_"))
+        .filter(|os| !os_versions.iter().any(|o| o == os))
+        .map(|os| format!("REMOTE_DOCKER_URL_{}", shown(os)))
         .collect();
-    per_os.sort();
-    for os in per_os {
-        if os_versions.iter().any(|o| o == os) {
-            continue;
-        }
-        out.push(if os_versions.is_empty() {
-            format!(
-                "REMOTE_DOCKER_URL_{} is set but not used: without OS_VERSIONS (compat mode) the node is REMOTE_DOCKER_URL",
-                shown(os)
-            )
-        } else {
-            format!(
-                "REMOTE_DOCKER_URL_{} is set but not used: {} is not in OS_VERSIONS ({})",
-                shown(os),
-                shown(os),
-                os_versions.join(" ")
-            )
-        });
-    }
+    unused.sort();
+    let set = |v: &Option<String>| v.as_deref().is_some_and(|p| !p.is_empty());
     if os_versions.is_empty() {
-        if opts
-            .docker_cert_base_path
-            .as_deref()
-            .is_some_and(|p| !p.is_empty())
-        {
-            out.push(
-                "DOCKER_CERT_BASE_PATH is set but not used: without OS_VERSIONS (compat mode) the certs are in DOCKER_CERT_PATH"
-                    .to_string(),
-            );
+        if set(&opts.docker_cert_base_path) {
+            unused.push("DOCKER_CERT_BASE_PATH".into());
         }
-    } else if opts
-        .remote_docker_url
-        .as_deref()
-        .is_some_and(|u| !u.is_empty())
-        && os_versions.iter().all(|os| {
-            opts.nodes
-                .iter()
-                .any(|n| n.split_once('=').map(|(o, _)| o) == Some(os.as_str()))
-                || env
-                    .get(&format!("REMOTE_DOCKER_URL_{os}"))
-                    .is_some_and(|u| !u.is_empty())
-        })
-    {
+        // One line: an env file made for both modes (the test stack's) warns once.
+        if !unused.is_empty() {
+            out.push(format!(
+                "set but not used without OS_VERSIONS (compat mode: one node, REMOTE_DOCKER_URL, certs in DOCKER_CERT_PATH): {}",
+                unused.join(", ")
+            ));
+        }
+        return out;
+    }
+    if !unused.is_empty() {
+        out.push(format!(
+            "set but not used: {} (not in OS_VERSIONS: {})",
+            unused.join(", "),
+            os_versions.join(" ")
+        ));
+    }
+    let own_node = |os: &String| {
+        opts.nodes
+            .iter()
+            .any(|n| n.split_once('=').map(|(o, _)| o) == Some(os.as_str()))
+            || env
+                .get(&format!("REMOTE_DOCKER_URL_{os}"))
+                .is_some_and(|u| !u.is_empty())
+    };
+    if set(&opts.remote_docker_url) && os_versions.iter().all(own_node) {
         out.push(
-            "REMOTE_DOCKER_URL is set but not used: every release of OS_VERSIONS has its own node"
+            "set but not used: REMOTE_DOCKER_URL (every release of OS_VERSIONS has its own node)"
                 .to_string(),
         );
     }
