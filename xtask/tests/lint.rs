@@ -117,7 +117,7 @@ fn missing_dockerfile_windows_is_an_error() {
     assert_eq!(code(&o), Some(1), "{out}\n{}", stderr(&o));
     assert!(
         out.contains(&format!(
-            "{}: error: missing: every image needs a Dockerfile_windows",
+            "{}: error: missing: every image built on the Windows node needs a Dockerfile_windows",
             a.join("Dockerfile_windows").display()
         )),
         "{out}"

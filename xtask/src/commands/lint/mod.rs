@@ -1,14 +1,17 @@
-//! `cargo xtask lint`: the checks on each image folder that need no Docker — the cache
-//! `Dockerfile` has no RUN/WORKDIR in a Windows stage (buildx cannot run them), declares
-//! `ARG SOURCE` and builds FROM it; `Dockerfile_windows` exists and parses; VERSION and
-//! BASEIMAGE parse. One `path:line: error|warning: message` line per finding, then a summary;
-//! any error fails with exit 1. `plan` shows the same findings as warnings (`warnings_for`).
+//! `cargo xtask lint`: the checks on each image folder that need no Docker, by the image's
+//! kind — the cache `Dockerfile` has no RUN/WORKDIR in a Windows stage (buildx cannot run
+//! them), declares `ARG SOURCE` (`ARG BASEIMAGE` for a cache-only image) and builds FROM it;
+//! `Dockerfile_windows` exists and parses, and its symlinks are pointed out; VERSION and
+//! BASEIMAGE parse, and an ARG named by `# xtask: version-arg=` equals VERSION. One
+//! `path:line: error|warning: message` line per finding, then a summary; any error fails with
+//! exit 1. `plan` shows the same findings as warnings (`warnings_for`).
 
 use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 mod checks;
+mod directives;
 #[cfg(test)]
 mod tests;
 
@@ -80,7 +83,7 @@ fn report(cfg: &Config, images: &[Image]) -> anyhow::Result<()> {
         findings.extend(stray_folders(&cfg.images_dir));
     }
     for image in images {
-        findings.extend(check(&image.dir));
+        findings.extend(check(&image.dir, image.kind));
     }
     for f in &findings {
         println!("{f}");
@@ -111,7 +114,7 @@ fn report(cfg: &Config, images: &[Image]) -> anyhow::Result<()> {
 pub fn warnings_for(images: &[Image]) -> Vec<String> {
     images
         .iter()
-        .flat_map(|image| check(&image.dir))
+        .flat_map(|image| check(&image.dir, image.kind))
         .map(|f| match f.severity {
             Severity::Warning => format!("{}: {}", f.location(), f.message),
             Severity::Error => format!(

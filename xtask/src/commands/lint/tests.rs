@@ -29,7 +29,7 @@ const GOOD_CACHE: &str = "ARG SOURCE\nFROM --platform=windows/amd64 $SOURCE AS s
 fn lines(tag: &str, files: &[(&str, &str)]) -> Vec<String> {
     let f = Folder::new(tag, files);
     let prefix = format!("{}/", f.0.display());
-    check(&f.0)
+    check(&f.0, crate::images::Kind::Node)
         .iter()
         .map(|x| x.to_string().replace(&prefix, ""))
         .collect()
