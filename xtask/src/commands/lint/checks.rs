@@ -39,7 +39,12 @@ pub fn check(dir: &Path, kind: Kind) -> Vec<Finding> {
     let version = version.as_deref();
     match kind {
         Kind::Node => {
-            check_windows(&dir.join("Dockerfile_windows"), has_bases, version, &mut out);
+            check_windows(
+                &dir.join("Dockerfile_windows"),
+                has_bases,
+                version,
+                &mut out,
+            );
             check_cache(&dir.join("Dockerfile"), &SOURCE, version, &mut out);
         }
         Kind::CacheOnly => check_cache(&dir.join("Dockerfile"), &BASEIMAGE, version, &mut out),

@@ -37,16 +37,19 @@ pub fn read(text: &str) -> Directives {
         match body.split_once('=') {
             Some(("version-arg", name)) if is_arg_name(name) => {
                 if d.version_arg.is_some() {
-                    d.unknown
-                        .push((at, "a second `# xtask: version-arg=…`: only one counts".into()));
+                    d.unknown.push((
+                        at,
+                        "a second `# xtask: version-arg=…`: only one counts".into(),
+                    ));
                 } else {
                     d.version_arg = Some((at, name.to_string()));
                 }
             }
             Some(("allow", "symlink")) => d.allow_symlink = Some(at),
-            _ => d
-                .unknown
-                .push((at, format!("unknown `# xtask:` directive {body:?} ({KNOWN})"))),
+            _ => d.unknown.push((
+                at,
+                format!("unknown `# xtask:` directive {body:?} ({KNOWN})"),
+            )),
         }
     }
     d
