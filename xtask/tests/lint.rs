@@ -240,7 +240,7 @@ fn repo(path: &str) -> PathBuf {
 #[test]
 fn the_repos_images_and_the_e2e_fixtures_lint_clean() {
     let w = World::new("lint-repo");
-    for dir in ["images", "ci/fixtures/images"] {
+    for dir in ["images", "ci/fixtures/images", "ci/fixtures/consumer"] {
         let o = run(w.xtask().arg("lint").env("IMAGES_DIR", repo(dir)));
         let out = stdout(&o);
         assert_eq!(code(&o), Some(0), "{dir}: {out}\n{}", stderr(&o));
