@@ -6,7 +6,9 @@ check what the tool pushed, independently of the docker CLI.
 
   registry.py ping HOST                       exit 0 when /v2/ answers
   registry.py seed-base HOST REPO TAG OSVER   push a Windows-layout base + index at TAG
-  registry.py inspect REF                     JSON: platforms, configs, layer file lists
+  registry.py inspect REF                     JSON: platforms, configs, layer file lists,
+                                              symlinks with their targets
+  registry.py cat REF PATH                    the content of the file PATH of the image at REF
   registry.py digest REF [--platform P]       digest of REF (or of its entry for P)
   registry.py delete REF                      delete the manifest REF points to
   registry.py tags HOST REPO                  tags of REPO, one per line
@@ -210,7 +212,7 @@ def layer_paths(blob):
         blob = gzip.decompress(blob)
     elif blob[:4] == b"\x28\xb5\x2f\xfd":
         raise RegistryError("zstd layers are not supported by this stdlib-only helper")
-    files, dirs = [], []
+    files, dirs, links = [], [], {}
     with tarfile.open(fileobj=io.BytesIO(blob), mode="r:") as tar:
         for member in tar:
             name = member.name
@@ -220,16 +222,19 @@ def layer_paths(blob):
             if not name:
                 continue
             (dirs if member.isdir() else files).append(name)
-    return files, dirs
+            if member.issym():
+                # The target exactly as the layer stores it (buildx rewrites some: #373).
+                links[name] = member.linkname
+    return files, dirs, links
 
 
 def describe_image(host, repo, digest, manifest):
     config = json.loads(get_blob(host, repo, manifest["config"]["digest"]))
     layers = []
     for layer in manifest.get("layers", []):
-        files, dirs = layer_paths(get_blob(host, repo, layer["digest"]))
+        files, dirs, links = layer_paths(get_blob(host, repo, layer["digest"]))
         layers.append({"digest": layer["digest"], "mediaType": layer.get("mediaType"),
-                       "files": files, "dirs": dirs})
+                       "files": files, "dirs": dirs, "links": links})
     return {
         "digest": digest,
         "mediaType": manifest.get("mediaType"),
@@ -239,6 +244,7 @@ def describe_image(host, repo, digest, manifest):
         "labels": (config.get("config") or {}).get("Labels") or {},
         "layers": layers,
         "files": [f for layer in layers for f in layer["files"]],
+        "links": {k: v for layer in layers for k, v in layer["links"].items()},
     }
 
 
@@ -275,6 +281,35 @@ def inspect(ref):
         raise RegistryError(f"{ref}: unsupported manifest media type {media_type!r}")
     json.dump(out, sys.stdout, indent=2)
     sys.stdout.write("\n")
+
+
+def cat(ref, path):
+    """The content of PATH in the image at REF (the one non-attestation image of an index),
+    as its layers leave it: the last layer that has the entry wins."""
+    host, repo, reference = parse_ref(ref)
+    manifest, media_type, digest = get_manifest(host, repo, reference)
+    if media_type in INDEX_TYPES or "manifests" in manifest:
+        images = [d for d in manifest.get("manifests", [])
+                  if (d.get("platform") or {}).get("os", "unknown") != "unknown"]
+        if len(images) != 1:
+            raise RegistryError(f"{ref}: {len(images)} images in the index, expected 1")
+        manifest, _, _ = get_manifest(host, repo, images[0]["digest"])
+    want = path.strip("/")
+    found = None
+    for layer in manifest.get("layers", []):
+        blob = get_blob(host, repo, layer["digest"])
+        if blob[:2] == b"\x1f\x8b":
+            blob = gzip.decompress(blob)
+        with tarfile.open(fileobj=io.BytesIO(blob), mode="r:") as tar:
+            for member in tar:
+                name = member.name
+                while name.startswith("./"):
+                    name = name[2:]
+                if name.strip("/") == want and member.isfile():
+                    found = tar.extractfile(member).read()
+    if found is None:
+        raise RegistryError(f"{ref}: no file {path}")
+    sys.stdout.buffer.write(found)
 
 
 def digest_of(ref, platform=None):
@@ -336,6 +371,8 @@ def main(argv):
             seed_base(*args)
         elif cmd == "inspect" and len(args) == 1:
             inspect(*args)
+        elif cmd == "cat" and len(args) == 2:
+            cat(*args)
         elif cmd == "digest" and len(args) == 1:
             print(digest_of(args[0]))
         elif cmd == "digest" and len(args) == 3 and args[1] == "--platform":

@@ -234,6 +234,17 @@ stop_pids() {
 }
 stop_pid() { stop_pids "$@"; }
 
+# Run in the subshell that becomes a daemon: close every descriptor but 0-2. A daemon must
+# not inherit its starter's: under `flock /work/stack.lock ci/stack.sh …` it would keep the
+# lock (flock(2) locks belong to the open file) held for as long as it lives.
+close_inherited_fds() {
+	local fd
+	for fd in /proc/"$BASHPID"/fd/*; do
+		fd=${fd##*/}
+		if [ "$fd" -gt 2 ]; then eval "exec $fd>&-"; fi
+	done
+}
+
 tail_log() {
 	[ -f "$1" ] || return 0
 	log "last lines of $1:"
@@ -387,7 +398,10 @@ start_registry() {
 		return 0
 	fi
 	local logf=$LOG_DIR/registry.log
-	setsid docker-registry serve "$REGISTRY_DIR/config.yml" >>"$logf" 2>&1 </dev/null &
+	(
+		close_inherited_fds
+		exec setsid docker-registry serve "$REGISTRY_DIR/config.yml"
+	) >>"$logf" 2>&1 </dev/null &
 	REGISTRY_PID=$!
 	write_pids
 	wait_ready registry "$REGISTRY_PID" "$logf" python3 "$REGISTRY_PY" ping "$REGISTRY_HOST"
@@ -402,11 +416,13 @@ start_dockerd() {
 	printf '{"features":{"containerd-snapshotter":true}}\n' >"$dir/daemon.json"
 	rm -f "$sock"
 	# The prefix's bin dirs first, so dockerd starts the prefix's containerd and shims.
-	setsid env PATH="$STACK_PREFIX/usr/bin:$STACK_PREFIX/usr/sbin:$PATH" \
-		"$STACK_PREFIX/usr/sbin/dockerd" --config-file "$dir/daemon.json" \
-		--data-root "$dir/data" --exec-root "$dir/exec" --pidfile "$dir/dockerd.pid" \
-		--host "unix://$sock" --iptables=false --ip6tables=false --bridge=none "$@" \
-		>>"$logf" 2>&1 </dev/null &
+	(
+		close_inherited_fds
+		exec setsid env PATH="$STACK_PREFIX/usr/bin:$STACK_PREFIX/usr/sbin:$PATH" \
+			"$STACK_PREFIX/usr/sbin/dockerd" --config-file "$dir/daemon.json" \
+			--data-root "$dir/data" --exec-root "$dir/exec" --pidfile "$dir/dockerd.pid" \
+			--host "unix://$sock" --iptables=false --ip6tables=false --bridge=none "$@"
+	) >>"$logf" 2>&1 </dev/null &
 	DOCKERD_PID=$!
 }
 

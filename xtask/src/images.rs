@@ -1,8 +1,11 @@
 //! Images: the folders of IMAGES_DIR, one helper image each (k8s test/images conventions):
 //! `VERSION` (the tag), `Dockerfile_windows` (built on the node), `Dockerfile` (the Linux
-//! cache image) and an optional `BASEIMAGE` (`windows/amd64/<os>=<image>` lines). Reading and
-//! checking them happens here, before any plan is made: each must be a regular file (a FIFO
-//! would block the read forever), VERSION a tag, BASEIMAGE's values image references; and
+//! cache image) and an optional `BASEIMAGE` (`windows/amd64/<os>=<image>` lines). A folder
+//! without `Dockerfile_windows` whose BASEIMAGE lines are `linux/amd64/<os>=<image>` is a
+//! cache-only image (k8s windows-servercore-cache), built by buildx alone. Reading and
+//! checking them, and deciding each image's `Kind` once, happens here, before any plan is
+//! made; everything after reads the kind, never the folder. Each file must be a regular file
+//! (a FIFO would block the read forever), VERSION a tag, BASEIMAGE's values image references;
 //! `check_tag` checks each tag a plan pushes against docker's limits.
 
 use std::fs;
@@ -14,11 +17,44 @@ use crate::error::{shown, BadInput};
 /// Largest VERSION or BASEIMAGE read: both are a few lines.
 const SMALL_FILE_MAX: u64 = 1 << 20;
 
+/// What an image folder builds, decided by its files (see `kind_of`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `Dockerfile_windows` built on a Windows node and pushed from there; `Dockerfile` then
+    /// re-pushes it as the Linux cache image (`--build-arg SOURCE=<the Windows image>`).
+    /// BASEIMAGE lines, if any, are `windows/amd64/<os>=<image>`.
+    Node,
+    /// No `Dockerfile_windows`: `Dockerfile` is built by buildx alone, once per OS version,
+    /// `--build-arg BASEIMAGE=<that version's line>`, tagged `V-linux-amd64-<os>`. BASEIMAGE
+    /// lines are `linux/amd64/<os>=<image>` (the platform of what is built, as upstream's
+    /// image-util.sh reads them). Needs no node.
+    CacheOnly,
+}
+
+impl Kind {
+    /// The BASEIMAGE key prefix of this kind's lines.
+    pub fn base_key(self) -> &'static str {
+        match self {
+            Kind::Node => "windows/amd64/",
+            Kind::CacheOnly => "linux/amd64/",
+        }
+    }
+
+    /// The file the image's own build starts from: what skip-unchanged reads the bases of.
+    pub fn build_file(self) -> &'static str {
+        match self {
+            Kind::Node => "Dockerfile_windows",
+            Kind::CacheOnly => "Dockerfile",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Image {
     pub name: String,
     pub dir: PathBuf,
     pub version: String,
+    pub kind: Kind,
     /// `(os, base image)` from BASEIMAGE, with the word REGISTRY already replaced.
     pub bases: Vec<(String, String)>,
 }
@@ -26,6 +62,15 @@ pub struct Image {
 impl Image {
     pub fn dockerfile_windows(&self) -> PathBuf {
         self.dir.join("Dockerfile_windows")
+    }
+
+    /// The Dockerfile the image's first build reads (`Kind::build_file`).
+    pub fn build_file(&self) -> PathBuf {
+        self.dir.join(self.kind.build_file())
+    }
+
+    pub fn is_cache_only(&self) -> bool {
+        self.kind == Kind::CacheOnly
     }
 
     /// The build context as upstream passes it: the folder with a trailing slash.
@@ -44,7 +89,7 @@ impl Image {
 /// What the target needs from each image folder.
 #[derive(Debug, Clone, Copy)]
 pub struct Wants {
-    /// The target builds on the node: Dockerfile_windows must exist.
+    /// The target builds on the node: a node image's Dockerfile_windows must exist.
     pub windows: bool,
     /// The target builds the Linux cache image: Dockerfile must exist.
     pub cache: bool,
@@ -55,7 +100,20 @@ pub struct Wants {
 pub fn select(cfg: &Config, only: Option<&str>, wants: Wants) -> anyhow::Result<Vec<Image>> {
     folders(cfg, only)?
         .iter()
-        .map(|(name, folder)| load(cfg, name, folder, wants))
+        .map(|(name, folder)| {
+            let img = load(cfg, name, folder, wants)?;
+            // A sub-target that only builds or pushes on the node names an image that has
+            // neither: say so rather than run an empty plan.
+            if only.is_some() && !wants.cache && img.is_cache_only() {
+                return Err(BadInput::new(
+                    "image",
+                    name,
+                    "a cache-only image (BASEIMAGE lines linux/amd64/…, no Dockerfile_windows): it has no node build or push",
+                    format!("sub-repush-as-linux-{name} builds its cache images with buildx, no node needed"),
+                ));
+            }
+            Ok(img)
+        })
         .collect()
 }
 
@@ -164,34 +222,44 @@ fn load(cfg: &Config, name: &str, dir: &Path, wants: Wants) -> anyhow::Result<Im
         ));
     }
     let version = read_version(&dir.join("VERSION"))?;
-    if wants.windows {
-        need_file(
-            &dir.join("Dockerfile_windows"),
-            "missing",
-            "every image needs a Dockerfile_windows, built on the Windows node",
-        )?;
-    }
-    if wants.cache {
-        need_file(
-            &dir.join("Dockerfile"),
-            "missing (push-as-linux builds the Linux cache image from it)",
-            "add a Dockerfile with `ARG SOURCE`, `FROM --platform=windows/amd64 $SOURCE`, `FROM scratch`, `COPY --from`",
-        )?;
-    }
     let base_file = dir.join("BASEIMAGE");
     let has_bases = regular(&base_file).map_err(|problem| {
         BadInput::new(
             "file",
             base_file.display().to_string(),
             problem,
-            "BASEIMAGE is a text file of windows/amd64/<os>=<image> lines",
+            "BASEIMAGE is a text file of windows/amd64/<os>=<image> (or linux/amd64/<os>=<image>) lines",
         )
     })?;
-    let bases = if has_bases {
-        read_baseimage(&base_file, &cfg.registry)?
+    let baseimage = if has_bases {
+        Some(read_baseimage(&base_file, &cfg.registry)?)
     } else {
-        Vec::new()
+        None
     };
+    let kind = kind_of(dir, baseimage.as_ref())?;
+    if kind == Kind::Node && wants.windows {
+        need_file(
+            &dir.join("Dockerfile_windows"),
+            "missing",
+            "every image built on the Windows node needs a Dockerfile_windows (a cache-only image \
+             instead has a BASEIMAGE of linux/amd64/<os>=<image> lines)",
+        )?;
+    }
+    // A cache-only image has nothing but its Dockerfile: needed whatever the target.
+    if wants.cache || kind == Kind::CacheOnly {
+        let (missing, hint) = match kind {
+            Kind::Node => (
+                "missing (push-as-linux builds the Linux cache image from it)",
+                "add a Dockerfile with `ARG SOURCE`, `FROM --platform=windows/amd64 $SOURCE`, `FROM scratch`, `COPY --from`",
+            ),
+            Kind::CacheOnly => (
+                "missing (a cache-only image, its BASEIMAGE lines being linux/amd64/…, is built from it)",
+                "add a Dockerfile with `ARG BASEIMAGE`, `FROM --platform=windows/amd64 $BASEIMAGE`, `FROM scratch`, `COPY --from`",
+            ),
+        };
+        need_file(&dir.join("Dockerfile"), missing, hint)?;
+    }
+    let bases = baseimage.map(|b| b.bases).unwrap_or_default();
     // Matrix mode: an image with a BASEIMAGE file must name a base for every requested version.
     if has_bases {
         for os in &cfg.os_versions {
@@ -201,7 +269,8 @@ fn load(cfg: &Config, name: &str, dir: &Path, wants: Wants) -> anyhow::Result<Im
                     base_file.display().to_string(),
                     format!("has no line for OS version {os}"),
                     format!(
-                        "add a line windows/amd64/{os}=<base image>, or drop {os} from OS_VERSIONS"
+                        "add a line {}{os}=<base image>, or drop {os} from OS_VERSIONS",
+                        kind.base_key()
                     ),
                 ));
             }
@@ -211,8 +280,33 @@ fn load(cfg: &Config, name: &str, dir: &Path, wants: Wants) -> anyhow::Result<Im
         name: name.to_string(),
         dir: dir.to_path_buf(),
         version,
+        kind,
         bases,
     })
+}
+
+/// The kind of the image in `dir`, from its BASEIMAGE (already read) and whether it has a
+/// Dockerfile_windows: linux/amd64 lines and no Dockerfile_windows make a cache-only image;
+/// anything else is a node image (whose missing Dockerfile_windows is reported by whoever
+/// needs it). linux/amd64 lines beside a Dockerfile_windows contradict each other.
+pub fn kind_of(dir: &Path, baseimage: Option<&Baseimage>) -> anyhow::Result<Kind> {
+    let Some(b) = baseimage.filter(|b| b.kind == Some(Kind::CacheOnly)) else {
+        return Ok(Kind::Node);
+    };
+    let windows = dir.join("Dockerfile_windows");
+    if windows.is_file() {
+        return Err(BadInput::at_line(
+            dir.join("BASEIMAGE").display().to_string(),
+            b.first_line,
+            b.first_text.clone(),
+            format!(
+                "linux/amd64/ lines make a cache-only image (built by buildx alone), but {} exists",
+                windows.display()
+            ),
+            "an image built on the Windows node has lines windows/amd64/<os>=<image>; a cache-only image has no Dockerfile_windows",
+        ));
+    }
+    Ok(Kind::CacheOnly)
 }
 
 /// VERSION holds one tag on one line. Trailing blank lines are fine: upstream's Makefile
@@ -246,8 +340,22 @@ pub fn read_version(path: &Path) -> anyhow::Result<String> {
     Ok(version.to_string())
 }
 
-/// BASEIMAGE: `windows/amd64/<os>=<image>` per line; blank lines and `#` comments allowed.
-pub fn read_baseimage(path: &Path, registry: &str) -> anyhow::Result<Vec<(String, String)>> {
+/// A BASEIMAGE file, read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Baseimage {
+    /// What its keys say: `windows/amd64/` lines a node image, `linux/amd64/` lines a
+    /// cache-only image; None for a file without lines.
+    pub kind: Option<Kind>,
+    /// `(os, image)` per line, REGISTRY replaced.
+    pub bases: Vec<(String, String)>,
+    /// The first line (number and text), for messages about the whole file.
+    pub first_line: usize,
+    pub first_text: String,
+}
+
+/// BASEIMAGE: `windows/amd64/<os>=<image>` (node image) or `linux/amd64/<os>=<image>`
+/// (cache-only image) per line, one kind per file; blank lines and `#` comments allowed.
+pub fn read_baseimage(path: &Path, registry: &str) -> anyhow::Result<Baseimage> {
     let shown = path.display().to_string();
     let text = config::read_small(path, SMALL_FILE_MAX).map_err(|problem| {
         BadInput::new(
@@ -257,8 +365,13 @@ pub fn read_baseimage(path: &Path, registry: &str) -> anyhow::Result<Vec<(String
             "BASEIMAGE is a text file of windows/amd64/<os>=<image> lines",
         )
     })?;
-    let hint = "each line is windows/amd64/<os>=<image>, e.g. windows/amd64/ltsc2022=mcr.microsoft.com/windows/nanoserver:ltsc2022";
-    let mut out: Vec<(String, String)> = Vec::new();
+    let hint = "each line is windows/amd64/<os>=<image> (built on the node), e.g. windows/amd64/ltsc2022=mcr.microsoft.com/windows/nanoserver:ltsc2022, or, for a cache-only image, linux/amd64/<os>=<image>";
+    let mut out = Baseimage {
+        kind: None,
+        bases: Vec::new(),
+        first_line: 0,
+        first_text: String::new(),
+    };
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -268,15 +381,40 @@ pub fn read_baseimage(path: &Path, registry: &str) -> anyhow::Result<Vec<(String
         let Some((key, image)) = line.split_once('=') else {
             return Err(BadInput::at_line(&shown, at, line, "no '='", hint));
         };
-        let Some(os) = key.strip_prefix("windows/amd64/") else {
+        let Some((kind, os)) = [Kind::Node, Kind::CacheOnly]
+            .into_iter()
+            .find_map(|k| key.strip_prefix(k.base_key()).map(|os| (k, os)))
+        else {
             return Err(BadInput::at_line(
                 &shown,
                 at,
                 line,
-                "the key does not start with windows/amd64/",
+                "the key does not start with windows/amd64/ (or linux/amd64/)",
                 hint,
             ));
         };
+        match out.kind {
+            None => {
+                out.kind = Some(kind);
+                out.first_line = at;
+                out.first_text = line.to_string();
+            }
+            Some(k) if k != kind => {
+                return Err(BadInput::at_line(
+                    &shown,
+                    at,
+                    line,
+                    format!(
+                        "a {} line after {} lines (line {}): one file holds one kind",
+                        kind.base_key(),
+                        k.base_key(),
+                        out.first_line
+                    ),
+                    "windows/amd64/ lines for an image built on the Windows node, linux/amd64/ lines for a cache-only image",
+                ));
+            }
+            Some(_) => {}
+        }
         if !names::is_os_version(os) {
             return Err(BadInput::at_line(
                 &shown,
@@ -295,7 +433,7 @@ pub fn read_baseimage(path: &Path, registry: &str) -> anyhow::Result<Vec<(String
                 hint,
             ));
         }
-        if out.iter().any(|(o, _)| o == os) {
+        if out.bases.iter().any(|(o, _)| o == os) {
             return Err(BadInput::at_line(
                 &shown,
                 at,
@@ -318,7 +456,7 @@ pub fn read_baseimage(path: &Path, registry: &str) -> anyhow::Result<Vec<(String
                 hint,
             ));
         }
-        out.push((os.to_string(), image));
+        out.bases.push((os.to_string(), image));
     }
     Ok(out)
 }

@@ -51,14 +51,13 @@ pub fn key_mode(key: &Path) -> (u32, bool) {
     (mode, mode & 0o077 != 0)
 }
 
-/// The nodes a run of the plan's target talks to: every configured node when the target
-/// builds or pushes (matrix mode builds each image on every OS version's node), else none.
+/// The nodes a run of the plan talks to: those its steps run on (none for a target that only
+/// builds cache images, or for a selection of cache-only images).
 pub fn nodes_of<'a>(cfg: &'a Config, plan: &Plan) -> Vec<&'a Node> {
-    if plan.target.needs_node() {
-        cfg.nodes.iter().collect()
-    } else {
-        Vec::new()
-    }
+    cfg.nodes
+        .iter()
+        .filter(|n| plan.uses_node(n.os.as_deref()))
+        .collect()
 }
 
 /// The variable a node's cert folder comes from, for messages.

@@ -236,6 +236,8 @@ fn matrix_on_two_nodes_pushes_per_version_images_a_list_with_os_versions_and_cac
             );
             assert_cache(&s, &format!("{r}/{img}:{ver}-linux-amd64-{os}"), cache);
         }
+        // The plain tag consumers written against compat mode reference.
+        assert_cache(&s, &format!("{r}/{img}:{ver}-linux-cache"), cache);
         // The list: both Windows images, each entry with its release's os.version.
         let list = s.inspect(&format!("{r}/{img}:{ver}")).expect("list");
         let mut entries: Vec<(String, Option<String>)> = images(&list)
@@ -259,7 +261,8 @@ fn matrix_on_two_nodes_pushes_per_version_images_a_list_with_os_versions_and_cac
         .output()
         .expect("verify");
     ok(&o, "verify (matrix)");
-    assert!(String::from_utf8_lossy(&o.stdout).contains("all 10 tags hold"));
+    // Per image: 2 Windows images, the list, 2 per-release caches and the plain cache.
+    assert!(String::from_utf8_lossy(&o.stdout).contains("all 12 tags hold"));
 }
 
 #[test]

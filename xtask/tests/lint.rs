@@ -117,7 +117,7 @@ fn missing_dockerfile_windows_is_an_error() {
     assert_eq!(code(&o), Some(1), "{out}\n{}", stderr(&o));
     assert!(
         out.contains(&format!(
-            "{}: error: missing: every image needs a Dockerfile_windows",
+            "{}: error: missing: every image built on the Windows node needs a Dockerfile_windows",
             a.join("Dockerfile_windows").display()
         )),
         "{out}"
@@ -319,7 +319,7 @@ fn repo(path: &str) -> PathBuf {
 #[test]
 fn the_repos_images_and_the_e2e_fixtures_lint_clean() {
     let w = World::new("lint-repo");
-    for dir in ["images", "ci/fixtures/images"] {
+    for dir in ["images", "ci/fixtures/images", "ci/fixtures/consumer"] {
         let o = run(w.xtask().arg("lint").env("IMAGES_DIR", repo(dir)));
         let out = stdout(&o);
         assert_eq!(code(&o), Some(0), "{dir}: {out}\n{}", stderr(&o));
@@ -329,4 +329,40 @@ fn the_repos_images_and_the_e2e_fixtures_lint_clean() {
         );
         assert_eq!(out.lines().count(), 1, "{dir}: {out}");
     }
+}
+
+/// powershell-helper's tag and the PowerShell release it installs: its Dockerfile_windows ties
+/// `ARG PS_VERSION` to VERSION (`# xtask: version-arg=PS_VERSION`), so a bump of one alone fails
+/// lint (and so `make test`).
+#[test]
+fn powershell_helpers_version_and_ps_version_cannot_drift() {
+    let w = World::new("lint-psversion");
+    let src = repo("images/powershell-helper");
+    let dst = w.images().join("powershell-helper");
+    for f in ["VERSION", "BASEIMAGE", "Dockerfile", "Dockerfile_windows"] {
+        write(
+            &dst.join(f),
+            &std::fs::read_to_string(src.join(f)).expect("read"),
+        );
+    }
+    let o = lint(&w, &[]);
+    assert_eq!(code(&o), Some(0), "{}", stdout(&o));
+    let version = std::fs::read_to_string(dst.join("VERSION")).expect("VERSION");
+    let version = version.trim();
+    write(&dst.join("VERSION"), "7.6.99\n");
+    let o = lint(&w, &[]);
+    let out = stdout(&o);
+    assert_eq!(code(&o), Some(1), "{out}");
+    assert!(
+        out.contains(&format!(
+            "Dockerfile_windows:{}: error: ARG PS_VERSION={version} differs from VERSION 7.6.99",
+            std::fs::read_to_string(dst.join("Dockerfile_windows"))
+                .expect("read")
+                .lines()
+                .position(|l| l.starts_with("ARG PS_VERSION="))
+                .expect("ARG PS_VERSION line")
+                + 1
+        )),
+        "{out}"
+    );
 }

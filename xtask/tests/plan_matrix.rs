@@ -1,6 +1,7 @@
 //! Matrix-mode plans (OS_VERSIONS set) for 1, 2 and 3 OS versions, as goldens: per-version
 //! tags and nodes, build args, lists over every version with os.version resolved at run
-//! time, per-version caches, and the dependency structure (text and JSON).
+//! time, per-version caches plus the plain `V-linux-cache` from the first OS version, and the
+//! dependency structure (text and JSON).
 //! `UPDATE_GOLDENS=1 cargo test --test plan_matrix` rewrites the golden files.
 
 mod support;
@@ -74,8 +75,30 @@ fn structure_per_node_and_list_after_every_push() {
         serde_json::from_str(&plan(&w, "1809 ltsc2022 ltsc2025", true)).expect("json");
     let steps = v["steps"].as_array().expect("steps");
     assert_eq!(v["mode"], "matrix");
-    // Per image: 3 builds, 3 pushes, 1 list, 3 caches.
-    assert_eq!(steps.len(), 20);
+    // Per image: 3 builds, 3 pushes, 1 list, 3 caches and the plain `-linux-cache`.
+    assert_eq!(steps.len(), 22);
+    // The plain tag is built from the first OS version's image, after its push.
+    let plain: Vec<&serde_json::Value> = steps
+        .iter()
+        .filter(|s| {
+            s["what"]
+                .as_str()
+                .is_some_and(|t| t.ends_with("-linux-cache"))
+        })
+        .collect();
+    assert_eq!(plain.len(), 2, "{plain:#?}");
+    for p in plain {
+        assert_eq!(p["kind"], "cache");
+        assert_eq!(p["os_version"], "1809");
+        let argv: Vec<String> = serde_json::from_value(p["argv"].clone()).expect("argv");
+        let image = p["image"].as_str().expect("image");
+        assert!(
+            argv.iter().any(|a| a.starts_with("SOURCE=")
+                && a.contains(image)
+                && a.ends_with("-windows-amd64-1809")),
+            "{argv:?}"
+        );
+    }
     for s in steps {
         let kind = s["kind"].as_str().expect("kind");
         let after: Vec<u64> = serde_json::from_value(s["depends_on"].clone()).expect("deps");

@@ -12,12 +12,9 @@ use crate::{exec, preflight, unchanged};
 /// Plans TARGET and runs it (or prints it, with --dry-run).
 pub fn run(opts: Opts, target: Target) -> anyhow::Result<()> {
     let print_only = opts.dry_run;
-    let cfg = Config::load(
-        &opts,
-        Needs {
-            node: target.needs_node() && !print_only,
-        },
-    )?;
+    // Whether the run needs a node depends on the images' kinds (cache-only images need
+    // none): plan first, then hold the node settings to the full check if a step uses one.
+    let cfg = Config::load(&opts, Needs { node: false })?;
     let wants = Wants {
         windows: target.builds(),
         cache: target.caches(),
@@ -26,6 +23,9 @@ pub fn run(opts: Opts, target: Target) -> anyhow::Result<()> {
     let mut plan = super::checked_plan(&cfg, &images, &target)?;
     if print_only {
         return super::plan::print(&cfg, &images, &plan);
+    }
+    if plan.uses_nodes() {
+        Config::load(&opts, Needs { node: true })?;
     }
     let docker = preflight::local(&cfg, &plan)?;
     // The buildx check and the skip-unchanged probe only read: both are asked at once.

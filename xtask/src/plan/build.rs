@@ -1,6 +1,9 @@
 //! Making the plan. Compat mode keeps upstream's order exactly (all builds, then all pushes,
 //! then all cache builds); matrix mode groups by image so a node pushes an image as soon as
-//! it is built and the local cache builds overlap with the next builds.
+//! it is built and the local cache builds overlap with the next builds. Cache-only images
+//! have only cache steps, one per OS version: in matrix mode those of OS_VERSIONS, in compat
+//! mode every line of their BASEIMAGE (they are per-OS by nature and upstream's Makefile has
+//! no tag for them), after the node images' cache steps.
 
 use super::{Action, Inputs, Kind, ListEntry, ListSpec, NodeRef, Plan, Step, Tags, Target};
 use crate::config::Config;
@@ -8,6 +11,8 @@ use crate::images::Image;
 
 pub fn plan(cfg: &Config, images: &[Image], target: &Target) -> Plan {
     let mut b = Builder { steps: Vec::new() };
+    let (cache_only, images): (Vec<&Image>, Vec<&Image>) =
+        images.iter().partition(|i| i.is_cache_only());
     if cfg.is_matrix() {
         for img in images {
             matrix_image(cfg, img, target, &mut b);
@@ -16,7 +21,7 @@ pub fn plan(cfg: &Config, images: &[Image], target: &Target) -> Plan {
         let mut built = Vec::new();
         let mut pushed = Vec::new();
         if target.builds() {
-            for img in images {
+            for img in &images {
                 built.push(Some(b.add(build_step(cfg, img, None, vec![]))));
             }
         } else {
@@ -37,6 +42,18 @@ pub fn plan(cfg: &Config, images: &[Image], target: &Target) -> Plan {
         if target.caches() {
             for (img, dep) in images.iter().zip(&pushed) {
                 b.add(cache_step(cfg, img, None, dep.iter().copied().collect()));
+            }
+        }
+    }
+    if target.caches() {
+        for img in cache_only {
+            let oses: Vec<&str> = if cfg.is_matrix() {
+                cfg.os_versions.iter().map(String::as_str).collect()
+            } else {
+                img.bases.iter().map(|(os, _)| os.as_str()).collect()
+            };
+            for os in oses {
+                b.add(cache_only_step(cfg, img, os));
             }
         }
     }
@@ -101,11 +118,22 @@ fn matrix_image(cfg: &Config, img: &Image, target: &Target, b: &mut Builder) {
             let after = pushed.get(i).copied().into_iter().collect();
             b.add(cache_step(cfg, img, Some(os), after));
         }
+        // The plain `V-linux-cache` tag that consumers written against compat mode reference:
+        // built from the first OS version's image (its payload is the same for every release;
+        // put 1809 first for exactly compat mode's variant).
+        if let Some(first) = cfg.os_versions.first() {
+            let after = pushed.first().copied().into_iter().collect();
+            let mut plain = cache_step(cfg, img, Some(first), after);
+            plain.tag = Tags::cache(cfg, img, None);
+            plain.what = format!("{} {}", Kind::Cache.word(), plain.tag);
+            b.add(plain);
+        }
     }
 }
 
-/// Build args of a node build: none in compat mode (upstream's exact command); in matrix
-/// mode OS_VERSION and, when the image has a BASEIMAGE file, BASEIMAGE.
+/// Build args of an image's own build: none in compat mode (upstream's exact command); per
+/// OS version OS_VERSION and, when the image has a BASEIMAGE file, BASEIMAGE. The node build
+/// of a node image, the buildx build of a cache-only image.
 pub fn node_build_args(img: &Image, os: Option<&str>) -> Vec<(String, String)> {
     let Some(os) = os else { return vec![] };
     let mut args = vec![("OS_VERSION".to_string(), os.to_string())];
@@ -157,6 +185,19 @@ fn cache_step(cfg: &Config, img: &Image, os: Option<&str>, after: Vec<usize>) ->
     let inputs = inputs(cfg, &windows);
     let tag = Tags::cache(cfg, img, os);
     step(Kind::Cache, tag, img, os, action, inputs, after)
+}
+
+/// A cache-only image's build for one OS version: buildx alone, from that version's
+/// BASEIMAGE line, straight into the registry as `R/I:V-linux-amd64-<os>`.
+fn cache_only_step(cfg: &Config, img: &Image, os: &str) -> Step {
+    let tag = Tags::cache(cfg, img, Some(os));
+    let action = Action::Cache {
+        context: img.context(),
+        build_args: node_build_args(img, Some(os)),
+    };
+    // Nothing Windows is built first: the inputs are the cache image's own.
+    let inputs = inputs(cfg, &tag);
+    step(Kind::Cache, tag, img, Some(os), action, inputs, vec![])
 }
 
 /// A step; builds and pushes run on the node of `os`, cache builds and lists locally.

@@ -84,10 +84,11 @@ pub enum Action {
 }
 
 /// Skip-unchanged's label on a built image: the inputs digest of a Windows image (the cache
-/// image carries the digest of the Windows image it copies from).
+/// image carries the digest of the Windows image it copies from; a cache-only image, built
+/// from no Windows image of ours, its own).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Inputs {
-    /// The Windows tag whose inputs are meant.
+    /// The tag whose inputs are meant: the Windows image, or the cache-only image itself.
     pub of: String,
     /// Resolved before the run; None in plans, which show a placeholder.
     pub digest: Option<String>,
@@ -178,4 +179,21 @@ pub struct Plan {
     pub target: Target,
     pub matrix: bool,
     pub steps: Vec<Step>,
+}
+
+impl Plan {
+    /// Whether a step runs on a Windows node for `os` (None: compat mode's node). A run of
+    /// only cache-only images talks to no node, whatever its target.
+    pub fn uses_node(&self, os: Option<&str>) -> bool {
+        self.steps
+            .iter()
+            .any(|s| s.node == NodeRef::Remote(os.map(String::from)))
+    }
+
+    /// Whether any step runs on a Windows node.
+    pub fn uses_nodes(&self) -> bool {
+        self.steps
+            .iter()
+            .any(|s| matches!(s.node, NodeRef::Remote(_)))
+    }
 }

@@ -91,11 +91,6 @@ impl Target {
     pub fn caches(&self) -> bool {
         matches!(self, Target::PushAsLinux | Target::SubRepushAsLinux(_))
     }
-
-    /// Whether the target talks to a Windows node (the cache build alone does not).
-    pub fn needs_node(&self) -> bool {
-        self.builds() || self.pushes()
-    }
 }
 
 #[cfg(test)]

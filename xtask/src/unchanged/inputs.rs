@@ -1,6 +1,7 @@
 //! What an image's inputs are, read from disk: every entry of its folder as docker's build
 //! context holds it (links not followed, FIFOs and devices never opened) and the base images
-//! its Dockerfile_windows builds FROM (with the build args a step passes). Hashed by `probe`.
+//! its first build starts FROM (with the build args a step passes): Dockerfile_windows of a
+//! node image, Dockerfile of a cache-only image (its BASEIMAGE line). Hashed by `probe`.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -95,7 +96,7 @@ fn read_regular(p: &Path) -> anyhow::Result<Vec<u8>> {
 /// The images a build of `img` starts from (see `Dockerfile::external_bases`). An unreadable
 /// or unparsable Dockerfile yields none: the build itself will then fail.
 pub fn bases(img: &Image, build_args: &[(String, String)]) -> Vec<String> {
-    let Ok(text) = fs::read_to_string(img.dockerfile_windows()) else {
+    let Ok(text) = fs::read_to_string(img.build_file()) else {
         return vec![];
     };
     dockerfile::parse(&text)

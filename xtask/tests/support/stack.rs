@@ -159,6 +159,13 @@ impl Stack {
         Some(serde_json::from_slice(&o.stdout).expect("registry.py inspect json"))
     }
 
+    /// The content of the file PATH (as the layer names it, e.g. `Files/x` in a Windows
+    /// image) in the one image at REF, read through the registry's HTTP API; None if absent.
+    pub fn cat(&self, reference: &str, path: &str) -> Option<Vec<u8>> {
+        let o = self.py(&["cat", reference, path]);
+        o.status.success().then_some(o.stdout)
+    }
+
     pub fn delete(&self, reference: &str) {
         let o = self.py(&["delete", reference]);
         assert!(

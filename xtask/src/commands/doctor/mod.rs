@@ -23,7 +23,7 @@ use serde_json::Value;
 use crate::commands::tls;
 use crate::config::{Config, Node, Opts};
 use crate::error::StepFailed;
-use crate::plan::{Plan, Target};
+use crate::plan::{Kind, Plan, Target};
 use crate::preflight::{self, nodes_of};
 use report::{Report, Status};
 
@@ -87,7 +87,8 @@ fn check_all(cfg: &Config, plan: &Plan) -> anyhow::Result<Report> {
     // The docker CLI.
     let docker = match preflight::find_docker() {
         Ok(d) => {
-            cli::check_cli(&mut r, &d, cfg.is_matrix() && target.pushes());
+            let lists = plan.steps.iter().any(|s| s.kind() == Kind::List);
+            cli::check_cli(&mut r, &d, lists);
             Some(d)
         }
         Err(_) => {
@@ -154,11 +155,18 @@ fn check_all(cfg: &Config, plan: &Plan) -> anyhow::Result<Report> {
         }
     }
     if nodes.is_empty() {
+        // A target that builds or pushes yet uses no node: every image it selects is
+        // cache-only (built by buildx alone).
+        let why = if target.builds() || target.pushes() {
+            " (its images are cache-only: built by buildx alone)"
+        } else {
+            ""
+        };
         r.add(
             Status::Ok,
             "local",
             "node",
-            format!("{} does not use a Windows node", target.name()),
+            format!("{} does not use a Windows node{why}", target.name()),
         );
     }
 

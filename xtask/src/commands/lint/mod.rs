@@ -1,16 +1,19 @@
-//! `cargo xtask lint`: the checks on each image folder that need no Docker — the cache
-//! `Dockerfile` has no RUN/WORKDIR in a Windows stage (buildx cannot run them), declares
-//! `ARG SOURCE` and builds FROM it; `Dockerfile_windows` exists and parses; VERSION and
-//! BASEIMAGE parse. One `path:line: error|warning: message` line per finding, then a summary
-//! (or, with --json, one JSON document); any error fails with exit 1 after every image was
-//! checked — a bad VERSION or BASEIMAGE is a finding, not a stop. `plan` shows the same
-//! findings as warnings (`warnings_for`).
+//! `cargo xtask lint`: the checks on each image folder that need no Docker, by the image's
+//! kind — the cache `Dockerfile` has no RUN/WORKDIR in a Windows stage (buildx cannot run
+//! them), declares `ARG SOURCE` (`ARG BASEIMAGE` for a cache-only image) and builds FROM it;
+//! `Dockerfile_windows` exists and parses, and its symlinks are pointed out; VERSION and
+//! BASEIMAGE parse, and an ARG named by `# xtask: version-arg=` equals VERSION. One
+//! `path:line: error|warning: message` line per finding, then a summary (or, with --json,
+//! one JSON document); any error fails with exit 1 after every image was checked — a bad
+//! VERSION or BASEIMAGE is a finding, not a stop. `plan` shows the same findings as warnings
+//! (`warnings_for`).
 
 use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 mod checks;
+mod directives;
 #[cfg(test)]
 mod tests;
 
