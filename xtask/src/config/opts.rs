@@ -76,7 +76,7 @@ pub struct Opts {
         help_heading = "Variables"
     )]
     pub isolation: Option<String>,
-    /// 1: the registry speaks plain HTTP (adds --insecure to docker manifest calls).
+    /// Obsolete (lists no longer use `docker manifest`); still accepted as 0 or 1.
     #[arg(
         long,
         env = "REGISTRY_INSECURE",
