@@ -216,7 +216,8 @@ fn skip_unchanged_pushes_a_wrong_list_again() {
 
     let now = |os: &str| s.digest(&per_version(&r, os), Some("windows/amd64"));
     let v = |os: &str| s.var(&format!("NODE_OS_VERSION_{os}"));
-    let breakages: Vec<(&str, Box<dyn Fn()>)> = vec![
+    type Breakage<'a> = Box<dyn Fn() + 'a>;
+    let breakages: Vec<(&str, Breakage)> = vec![
         (
             "a compat push over the list tag",
             Box::new(|| {

@@ -73,13 +73,8 @@ pub fn probe(docker_cli: &Path, images: &[Image], plan: &Plan) -> anyhow::Result
     tags.dedup();
     let (digests, labels, lists_right) = std::thread::scope(|scope| {
         let digests = scope.spawn(|| parallel(&all_bases, |base| resolve(docker_cli, base)));
-        let lists_right = scope.spawn(|| {
-            let names: Vec<String> = (0..lists.len()).map(|i| i.to_string()).collect();
-            parallel(&names, |i| {
-                let spec = i.parse::<usize>().ok().and_then(|i| lists.get(i));
-                Ok(spec.is_some_and(|spec| list_is_right(docker_cli, spec)))
-            })
-        });
+        let lists_right =
+            scope.spawn(|| parallel(&lists, |spec| Ok(list_is_right(docker_cli, spec))));
         let labels = parallel(&tags, |tag| Ok(label(docker_cli, tag)));
         (
             digests.join().unwrap_or_default(),
@@ -137,9 +132,9 @@ pub fn probe(docker_cli: &Path, images: &[Image], plan: &Plan) -> anyhow::Result
 }
 
 /// Runs `f` on every item at once, one thread each (they wait on the registry, not the CPU).
-fn parallel<T: Send>(
-    items: &[String],
-    f: impl Fn(&str) -> Result<T, String> + Sync,
+fn parallel<I: Sync, T: Send>(
+    items: &[I],
+    f: impl Fn(&I) -> Result<T, String> + Sync,
 ) -> Vec<Result<T, String>> {
     std::thread::scope(|scope| {
         let handles: Vec<_> = items.iter().map(|i| scope.spawn(|| f(i))).collect();
@@ -178,16 +173,10 @@ pub fn apply(plan: &mut Plan, probe: &Probe) {
 /// and the same judgement as the list step's own check).
 fn list_is_right(docker_cli: &Path, spec: &ListSpec) -> bool {
     let ask = |argv: &[String]| docker::query(docker_cli, argv, None).result();
-    let tags: Vec<String> = spec.entries.iter().map(|e| e.tag.clone()).collect();
     let (wanted, found) = std::thread::scope(|scope| {
         let found = scope.spawn(|| resolve::list(&ask, &spec.list));
-        let wanted = parallel(&tags, |tag| {
-            let base = spec
-                .entries
-                .iter()
-                .find(|e| e.tag == tag)
-                .and_then(|e| e.base.as_deref());
-            resolve::image(&ask, tag, &spec.repo, base)
+        let wanted = parallel(&spec.entries, |e| {
+            resolve::image(&ask, &e.tag, &spec.repo, e.base.as_deref())
         });
         (wanted, found.join())
     });
