@@ -11,6 +11,9 @@ check what the tool pushed, independently of the docker CLI.
   registry.py cat REF PATH                    the content of the file PATH of the image at REF
   registry.py digest REF [--platform P]       digest of REF (or of its entry for P)
   registry.py delete REF                      delete the manifest REF points to
+  registry.py put-list REF DIGEST[=OSVER]...  push an OCI index at REF (a tag) whose entries are
+                                              the manifests DIGEST of REF's repository, each
+                                              windows/amd64, with os.version OSVER when given
   registry.py tags HOST REPO                  tags of REPO, one per line
 
 REF is HOST/REPO[:TAG|@sha256:…]; HOST is always given (e.g. 127.0.0.1:5000).
@@ -346,6 +349,29 @@ def delete(ref):
     print(f"deleted {host}/{repo}@{digest}")
 
 
+def put_list(ref, entries):
+    """A hand-made list, for tests that need a wrong one (old manifest, no os.version, ...)."""
+    host, repo, tag = parse_ref(ref)
+    manifests = []
+    for entry in entries:
+        digest, _, os_version = entry.partition("=")
+        _, headers, body = request(
+            "GET", f"{base_url(host, repo)}/manifests/{digest}", headers={"Accept": ACCEPT}
+        )
+        if sha256(body) != digest:
+            raise RegistryError(f"{repo}@{digest}: content does not match its digest")
+        media_type = json.loads(body).get("mediaType") or headers.get("Content-Type", "")
+        platform = {"architecture": "amd64", "os": "windows"}
+        if os_version:
+            platform["os.version"] = os_version
+        manifests.append(
+            {"mediaType": media_type, "digest": digest, "size": len(body), "platform": platform}
+        )
+    index = {"schemaVersion": 2, "mediaType": MT_OCI_INDEX, "manifests": manifests}
+    digest, _ = push_manifest(host, repo, tag, index)
+    print(f"{ref} {digest}")
+
+
 def tags(host, repo):
     status, _, body = request("GET", f"{base_url(host, repo)}/tags/list", ok=(200, 404))
     if status == 404:
@@ -379,6 +405,8 @@ def main(argv):
             print(digest_of(args[0], args[2]))
         elif cmd == "delete" and len(args) == 1:
             delete(*args)
+        elif cmd == "put-list" and len(args) >= 2:
+            put_list(args[0], args[1:])
         elif cmd == "tags" and len(args) == 2:
             tags(*args)
         else:

@@ -1,16 +1,19 @@
 //! `cargo xtask verify [TARGET]`: checks that every tag TARGET would have pushed is in the
 //! registry with the right platform — Windows tags windows/amd64, cache tags linux/amd64,
-//! manifest lists one windows/amd64 entry per OS version, each with its os.version — asking
-//! through docker (`buildx imagetools`, so docker's own credentials), and prints a table.
+//! manifest lists exactly over the manifests their per-version tags hold now, each entry with
+//! the os.version its image must carry, one per Windows build — asking through docker
+//! (`buildx imagetools`, so docker's own credentials), and prints a table (`--json`: rows and
+//! a summary). Exit 1 names every wrong tag.
 
 use std::path::Path;
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
-use crate::config::{names, Opts};
-use crate::docker::{self, oci};
+use crate::config::Opts;
+use crate::docker::oci::short_digest;
+use crate::docker::{self, resolve};
 use crate::error::StepFailed;
-use crate::plan::{Action, Kind, Plan, Target};
+use crate::plan::{Action, Kind, ListSpec, Plan, Target};
 use crate::preflight;
 
 /// One row of the table.
@@ -23,28 +26,51 @@ struct Row {
 
 pub fn run(opts: Opts, target: Option<&str>) -> anyhow::Result<()> {
     let target = Target::named(target.unwrap_or("push-as-linux"))?;
-    let (_, plan) = super::plan_for(&opts, &target)?;
+    let (cfg, plan) = super::plan_for(&opts, &target)?;
     let docker_cli = preflight::find_docker()?;
     preflight::buildx(&docker_cli)?;
-    check(&docker_cli, &plan)
+    let rows = check(&docker_cli, &plan);
+    if cfg.json {
+        println!("{}", serde_json::to_string_pretty(&json(&plan, &rows))?);
+    } else {
+        print_table(&plan, &rows);
+    }
+    let bad: Vec<&str> = rows
+        .iter()
+        .filter(|r| !r.ok)
+        .map(|r| r.tag.as_str())
+        .collect();
+    if bad.is_empty() {
+        return Ok(());
+    }
+    Err(StepFailed(format!(
+        "verify {}: {} of {} tags wrong: {}",
+        plan.target.name(),
+        bad.len(),
+        rows.len(),
+        bad.join(", ")
+    ))
+    .into())
 }
 
-fn check(docker: &Path, plan: &Plan) -> anyhow::Result<()> {
+/// One row per tag the target pushes, in plan order.
+fn check(docker: &Path, plan: &Plan) -> Vec<Row> {
     let mut rows = Vec::new();
     for step in &plan.steps {
         match (step.kind(), &step.action) {
             (Kind::Push, _) => rows.push(check_image(docker, &step.tag, "windows/amd64")),
             (Kind::Cache, _) => rows.push(check_image(docker, &step.tag, "linux/amd64")),
-            (Kind::List, Action::List(spec)) => {
-                let oses: Vec<&str> = spec.entries.iter().map(|e| e.os.as_str()).collect();
-                rows.push(check_list(docker, &spec.list, &oses));
-            }
+            (Kind::List, Action::List(spec)) => rows.push(check_list(docker, spec)),
             _ => {}
         }
     }
+    rows
+}
+
+fn print_table(plan: &Plan, rows: &[Row]) {
     if rows.is_empty() {
         println!("verify {}: this target pushes nothing", plan.target.name());
-        return Ok(());
+        return;
     }
     let w = rows.iter().map(|r| r.tag.len()).max().unwrap_or(3).max(3);
     let we = rows
@@ -54,32 +80,41 @@ fn check(docker: &Path, plan: &Plan) -> anyhow::Result<()> {
         .unwrap_or(8)
         .max(8);
     println!("   {:<w$}  {:<we$}  FOUND", "TAG", "EXPECTED");
-    for r in &rows {
+    for r in rows {
         let mark = if r.ok { "✓" } else { "✗" };
         println!("{mark}  {:<w$}  {:<we$}  {}", r.tag, r.expected, r.found);
     }
-    let bad: Vec<&str> = rows
-        .iter()
-        .filter(|r| !r.ok)
-        .map(|r| r.tag.as_str())
-        .collect();
-    if bad.is_empty() {
+    if rows.iter().all(|r| r.ok) {
         println!(
             "verify {}: all {} tags hold",
             plan.target.name(),
             rows.len()
         );
-        Ok(())
-    } else {
-        Err(StepFailed(format!(
-            "verify {}: {} of {} tags wrong: {}",
-            plan.target.name(),
-            bad.len(),
-            rows.len(),
-            bad.join(", ")
-        ))
-        .into())
     }
+}
+
+/// `verify --json`: the rows and a summary, on stdout; the exit code as without --json.
+fn json(plan: &Plan, rows: &[Row]) -> Value {
+    let wrong: Vec<&str> = rows
+        .iter()
+        .filter(|r| !r.ok)
+        .map(|r| r.tag.as_str())
+        .collect();
+    json!({
+        "target": plan.target.name(),
+        "mode": if plan.matrix { "matrix" } else { "compat" },
+        "rows": rows.iter().map(|r| json!({
+            "tag": r.tag,
+            "expected": r.expected,
+            "found": r.found,
+            "ok": r.ok,
+        })).collect::<Vec<_>>(),
+        "summary": {
+            "tags": rows.len(),
+            "ok": rows.len() - wrong.len(),
+            "wrong": wrong,
+        },
+    })
 }
 
 fn check_image(docker: &Path, tag: &str, want: &str) -> Row {
@@ -122,64 +157,51 @@ fn platforms(v: &Value) -> Vec<String> {
     }
 }
 
-fn check_list(docker: &Path, list: &str, oses: &[&str]) -> Row {
-    let expected = format!("list: windows/amd64 × {} with os.version", oses.join(" "));
-    let raw = match docker::query(docker, &docker::inspect_raw(list), None).result() {
-        Err(e) => {
-            return Row {
-                tag: list.into(),
-                expected,
-                found: short(&e),
-                ok: false,
-            };
-        }
-        Ok(t) => serde_json::from_str::<Value>(&t).unwrap_or(Value::Null),
-    };
-    let entries: Vec<&Value> = raw["manifests"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter(|m| m["platform"]["os"] != "unknown")
-                .collect()
-        })
-        .unwrap_or_default();
-    let versions: Vec<String> = entries
-        .iter()
-        .filter(|m| oci::is_windows_amd64(m))
-        .filter_map(|m| m["platform"]["os.version"].as_str().map(String::from))
-        .collect();
-    // Every requested release is there: one entry each, os.version of that release's build.
-    let covered = oses.iter().all(|os| match names::windows_build(os) {
-        Some(build) => versions
-            .iter()
-            .any(|v| v.split('.').nth(2) == Some(&build.to_string())),
-        None => true,
-    });
-    let ok = entries.len() == oses.len() && versions.len() == oses.len() && covered;
-    let found = if entries.is_empty() {
-        "not a list".to_string()
-    } else {
-        entries
-            .iter()
-            .map(|m| {
-                format!(
-                    "{}/{} {}",
-                    m["platform"]["os"].as_str().unwrap_or("?"),
-                    m["platform"]["architecture"].as_str().unwrap_or("?"),
-                    m["platform"]["os.version"]
-                        .as_str()
-                        .unwrap_or("(no os.version)")
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    Row {
-        tag: list.into(),
-        expected,
+/// A list is right when it references exactly the manifests its per-version tags hold now,
+/// each with the os.version that image must carry, one entry per Windows build — the same
+/// judgement the list step and skip-unchanged make (`ListSpec::problems`).
+fn check_list(docker: &Path, spec: &ListSpec) -> Row {
+    let oses: Vec<&str> = spec.entries.iter().map(|e| e.os.as_str()).collect();
+    let expected = format!("list: {} tags' manifests, os.version each", oses.join(" "));
+    let row = |found: String, ok: bool| Row {
+        tag: spec.list.clone(),
+        expected: expected.clone(),
         found,
         ok,
+    };
+    let ask = |argv: &[String]| docker::query(docker, argv, None).result();
+    let found = match resolve::list(&ask, &spec.list) {
+        Ok(f) => f,
+        Err(e) => return row(short(&e), false),
+    };
+    let mut wanted = Vec::new();
+    for e in &spec.entries {
+        match resolve::image(&ask, &e.tag, &spec.repo, e.base.as_deref()) {
+            Ok(w) => wanted.push(w),
+            Err(m) => {
+                return row(
+                    format!("cannot tell what {} must hold: {}", e.tag, short(&m)),
+                    false,
+                )
+            }
+        }
     }
+    let problems = spec.problems(&wanted, &found);
+    if !problems.is_empty() {
+        return row(problems.join("; "), false);
+    }
+    let entries: Vec<String> = found
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} {}",
+                f.platform,
+                f.os_version.as_deref().unwrap_or("-"),
+                short_digest(&f.digest)
+            )
+        })
+        .collect();
+    row(entries.join(", "), true)
 }
 
 /// The first line of docker's complaint, enough for a table cell.
@@ -189,6 +211,6 @@ fn short(e: &str) -> String {
     if line.contains("not found") {
         "missing".into()
     } else {
-        line.chars().take(80).collect()
+        line.chars().take(120).collect()
     }
 }

@@ -51,8 +51,6 @@ pub struct Config {
     /// One node in compat mode, one per OS version in matrix mode (same order).
     pub nodes: Vec<Node>,
     pub hyperv: bool,
-    /// `docker manifest` calls need --insecure (plain-HTTP registry).
-    pub insecure: bool,
     pub jobs: Option<usize>,
     /// Extra attempts after a transient registry error.
     pub retries: u32,
@@ -178,12 +176,14 @@ impl Config {
                 ))
             }
         };
-        // Loopback registries speak plain HTTP in tests: insecure unless asked otherwise.
-        let insecure = parse_switch(
+        // Obsolete: lists are pushed by `buildx imagetools`, which takes no --insecure (buildx
+        // reaches a loopback registry over HTTP by itself). Still checked, so an old env file
+        // with a wrong value is not silently taken.
+        parse_switch(
             "REGISTRY_INSECURE",
             opts.registry_insecure.as_deref(),
-            "set REGISTRY_INSECURE=1 for a plain-HTTP registry",
-        )? || names::is_loopback_registry(&registry);
+            "REGISTRY_INSECURE is obsolete: unset it",
+        )?;
         let jobs = parse_number("JOBS", opts.jobs.as_deref(), 1..=64, "e.g. -j 2")?;
         let retries = parse_number(
             "RETRIES",
@@ -211,7 +211,6 @@ impl Config {
             os_versions,
             nodes,
             hyperv,
-            insecure,
             jobs,
             retries,
             skip_unchanged,

@@ -187,16 +187,6 @@ pub fn reference_problem(s: &str) -> Option<String> {
     }
 }
 
-/// Loopback registries speak plain HTTP in tests; docker manifest then needs --insecure.
-pub fn is_loopback_registry(registry: &str) -> bool {
-    let host = split_host_port(registry.split('/').next().unwrap_or_default()).0;
-    host == "localhost"
-        || host == "[::1]"
-        || host
-            .parse::<std::net::Ipv4Addr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
 /// An OS version word for matrix mode (`1809`, `ltsc2022`, `20H2`): it becomes part of a tag
 /// and of an environment variable name (REMOTE_DOCKER_URL_<os>), so letters and digits only.
 pub fn is_os_version(s: &str) -> bool {
@@ -353,15 +343,5 @@ mod tests {
         assert_eq!(windows_build("ltsc2019"), windows_build("1809"));
         assert_eq!(windows_build("ltsc2025"), Some(26100));
         assert_eq!(windows_build("LTSC2022"), None);
-    }
-
-    #[test]
-    fn loopback() {
-        assert!(is_loopback_registry("127.0.0.1:5000/e2e"));
-        assert!(is_loopback_registry("127.3.2.1/e2e"));
-        assert!(is_loopback_registry("localhost:5000"));
-        assert!(is_loopback_registry("[::1]:5000/x"));
-        assert!(!is_loopback_registry("registry.k8s.io/e2e-test-images"));
-        assert!(!is_loopback_registry("10.0.0.1:5000/x"));
     }
 }

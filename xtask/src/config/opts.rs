@@ -56,7 +56,7 @@ pub struct RegistryArgs {
     /// Registry prefix images are pushed under [default: registry.k8s.io/e2e-test-images].
     #[arg(long, env = "REGISTRY", value_name = "R")]
     pub registry: Option<String>,
-    /// 1: the registry speaks plain HTTP (adds --insecure to docker manifest calls) [default: 1 for loopback registries, else 0].
+    /// Obsolete (lists no longer use `docker manifest`); still accepted as 0 or 1.
     #[arg(long, env = "REGISTRY_INSECURE", value_name = "0|1")]
     pub registry_insecure: Option<String>,
 }

@@ -114,64 +114,19 @@ pub fn inspect_raw(reference: &str) -> Vec<String> {
     .into()
 }
 
-/// `docker manifest create [--insecure] --amend LIST ENTRY…`: `docker manifest` (unlike
-/// `buildx imagetools create`) copies os.version into the list.
-pub fn manifest_create(list: &str, entries: &[String], insecure: bool) -> Vec<String> {
-    let mut argv: Vec<String> = vec!["docker".into(), "manifest".into(), "create".into()];
-    if insecure {
-        argv.push("--insecure".into());
-    }
-    argv.push("--amend".into());
-    argv.push(list.into());
-    argv.extend(entries.iter().cloned());
-    argv
-}
-
-/// `docker manifest annotate --os-version V LIST ENTRY` (needs docker ≥ 20.10).
-pub fn manifest_annotate(list: &str, entry: &str, os_version: &str) -> Vec<String> {
-    [
-        "docker",
-        "manifest",
-        "annotate",
-        "--os-version",
-        os_version,
-        list,
-        entry,
-    ]
-    .map(String::from)
-    .into()
-}
-
-/// `docker manifest push [--insecure] --purge LIST`; --purge drops the local copy so the next
-/// run starts from the registry's state, not a stale local list.
-pub fn manifest_push(list: &str, insecure: bool) -> Vec<String> {
-    let mut argv: Vec<String> = vec!["docker".into(), "manifest".into(), "push".into()];
-    if insecure {
-        argv.push("--insecure".into());
-    }
-    argv.push("--purge".into());
-    argv.push(list.into());
+/// `docker buildx imagetools create -t LIST SOURCE…`: pushes the list straight to the
+/// registry, each source a descriptor (`oci::Descriptor::windows_source`) so os.version is
+/// kept. Unlike `docker manifest`, nothing is kept in a local store shared between runs.
+pub fn imagetools_create(list: &str, sources: &[String]) -> Vec<String> {
+    let mut argv: Vec<String> = ["docker", "buildx", "imagetools", "create", "-t", list]
+        .map(String::from)
+        .into();
+    argv.extend(sources.iter().cloned());
     argv
 }
 
 fn path(p: &Path) -> String {
     p.display().to_string()
-}
-
-/// `docker manifest inspect [--insecure] -v REF`: the descriptor, with the platform docker
-/// read from the image config (os.version included when the config has it). Read-only.
-pub fn manifest_inspect_verbose(reference: &str, insecure: bool) -> Vec<String> {
-    let mut argv: Vec<String> = vec!["docker".into(), "manifest".into(), "inspect".into()];
-    if insecure {
-        argv.push("--insecure".into());
-    }
-    argv.extend(["-v".into(), reference.into()]);
-    argv
-}
-
-/// `docker manifest rm LIST`: forgets a local list (never touches the registry).
-pub fn manifest_rm(list: &str) -> Vec<String> {
-    ["docker", "manifest", "rm", list].map(String::from).into()
 }
 
 /// `docker buildx imagetools inspect --format '{{json .Image}}' REF`: the image config(s),

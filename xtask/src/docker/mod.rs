@@ -1,10 +1,11 @@
 //! Docker: the only layer that knows docker's command-line flags (`argv`), how a docker child
-//! is run (`process`), and how its JSON answers read (`oci`). `query` is the read-only
-//! shorthand the checks use.
+//! is run (`process`), how its JSON answers read (`oci`), and what a tag or list holds now
+//! (`resolve`). `query` is the read-only shorthand the checks use.
 
 pub mod argv;
 pub mod oci;
 pub mod process;
+pub mod resolve;
 
 use std::path::Path;
 use std::time::Duration;

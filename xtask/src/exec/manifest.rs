@@ -1,120 +1,136 @@
-//! Manifest lists (matrix mode): `R/I:V` over the per-version Windows images, each entry
+//! The list step (matrix mode): `R/I:V` over the per-version Windows images, each entry
 //! carrying `os.version` so a Windows host pulls the build of its own release. Digests and
 //! os.version values only exist once the images are pushed, so they are resolved here at run
-//! time, by docker itself (its auth, its TLS), and the list is pushed only when every entry
-//! resolved: a list is never published that points at a missing image or lacks os.version.
+//! time (`docker::resolve`, through docker's own auth and TLS). The list is pushed in one
+//! `docker buildx imagetools create` whose sources are descriptors, straight to the registry:
+//! no local manifest store that two runs could share, nothing to clean up before. Then the
+//! registry is read back: the step succeeds only when the list there references exactly the
+//! manifests the per-version tags hold now, with their os.version.
 
 use std::time::Duration;
 
-use serde_json::Value;
-
 use super::runner::Runner;
-use crate::docker;
-use crate::docker::oci::windows_entry;
-use crate::plan::{ListEntry, ListSpec};
+use super::signals;
+use crate::docker::oci::short_digest;
+use crate::docker::resolve::{self, Resolved};
+use crate::plan::ListSpec;
 
-/// Resolves, creates, annotates and pushes one list.
+/// How many times the list is pushed when another run moves the tags meanwhile: each round
+/// reads the tags afresh, so a round only repeats while someone else is still pushing.
+const ROUNDS: u32 = 3;
+
+/// Resolves, pushes and checks one list.
 pub fn publish(
     runner: &Runner,
     spec: &ListSpec,
     retries: u32,
     backoff: Duration,
 ) -> Result<(), String> {
-    let mut refs = Vec::new();
-    let mut versions = Vec::new();
-    for e in &spec.entries {
-        let reference = entry_ref(runner, spec, e)?;
-        let os_version = match config_os_version(runner, &reference, spec.insecure)? {
-            Some(v) => v,
-            None => base_os_version(runner, e)?,
+    let ask = |argv: &[String]| query(runner, argv);
+    let mut round = 1;
+    loop {
+        stop_if_signalled()?;
+        let wanted = resolve_all(&ask, spec)?;
+        let conflicts = spec.conflicts(&wanted);
+        if !conflicts.is_empty() {
+            return Err(format!(
+                "not pushing {}: {}",
+                spec.list,
+                conflicts.join("; ")
+            ));
+        }
+        for (e, w) in spec.entries.iter().zip(&wanted) {
+            runner.say(format!(
+                "xtask: {} → {} (os.version {})",
+                e.tag,
+                w.descriptor.short(),
+                w.os_version
+            ));
+        }
+        stop_if_signalled()?;
+        runner.with_retries(&spec.create(&wanted), retries, backoff)?;
+        // Read back: the tags may have moved (another run pushing them), or another run's
+        // list may have landed over ours.
+        let mut moved = Vec::new();
+        for (e, w) in spec.entries.iter().zip(&wanted) {
+            let now = resolve::descriptor(&ask, &e.tag)?;
+            if now.digest != w.descriptor.digest {
+                moved.push(format!("{} (now {})", e.tag, now.short()));
+            }
+        }
+        let problems = if moved.is_empty() {
+            let found = resolve::list(&ask, &spec.list)
+                .map_err(|e| format!("reading back {}: {e}", spec.list))?;
+            spec.problems(&wanted, &found)
+        } else {
+            vec![format!(
+                "moved while the list was pushed: {}",
+                moved.join(", ")
+            )]
         };
+        if problems.is_empty() {
+            let digests: Vec<String> = wanted
+                .iter()
+                .map(|w| short_digest(&w.descriptor.digest))
+                .collect();
+            runner.say(format!(
+                "xtask: {} holds {} (checked)",
+                spec.list,
+                digests.join(", ")
+            ));
+            return Ok(());
+        }
+        if round == ROUNDS {
+            return Err(format!(
+                "{} is still not the list over its tags after {ROUNDS} pushes (another run keeps pushing them?): {}",
+                spec.list,
+                problems.join("; ")
+            ));
+        }
         runner.say(format!(
-            "xtask: {} → {reference} (os.version {os_version})",
-            e.tag
+            "xtask: {}: {}; pushing it again (another run is pushing these tags?)",
+            spec.list,
+            problems.join("; ")
         ));
-        refs.push(reference);
-        versions.push(os_version);
+        round += 1;
     }
-    // A stale local list from an earlier, failed run would be amended, not replaced: drop it.
-    let _ = runner.run(&docker::manifest_rm(&spec.list), true);
-    run(
-        runner,
-        &docker::manifest_create(&spec.list, &refs, spec.insecure),
-    )?;
-    for (r, v) in refs.iter().zip(&versions) {
-        run(runner, &docker::manifest_annotate(&spec.list, r, v))?;
+}
+
+/// What every entry must be; the first failure names its tag.
+fn resolve_all(
+    ask: &dyn Fn(&[String]) -> Result<String, String>,
+    spec: &ListSpec,
+) -> Result<Vec<Resolved>, String> {
+    spec.entries
+        .iter()
+        .map(|e| {
+            stop_if_signalled()?;
+            resolve::image(ask, &e.tag, &spec.repo, e.base.as_deref())
+                .map_err(|m| format!("not pushing {}: {m}", spec.list))
+        })
+        .collect()
+}
+
+/// After Ctrl-C/SIGTERM no new docker command starts: the list is not pushed half-resolved.
+fn stop_if_signalled() -> Result<(), String> {
+    match signals::caught() {
+        Some(_) => Err("stopped by a signal before the list was pushed".into()),
+        None => Ok(()),
     }
+}
+
+/// One read-only query through the step's runner (its output in the step's stream, its pid
+/// where a signal finds it).
+fn query(runner: &Runner, argv: &[String]) -> Result<String, String> {
     runner
-        .with_retries(
-            &docker::manifest_push(&spec.list, spec.insecure),
-            retries,
-            backoff,
-        )
-        .map(|_| ())
-}
-
-fn run(runner: &Runner, argv: &[String]) -> Result<Value, String> {
-    let out = runner
         .run(argv, true)
-        .map_err(|(msg, tail)| format!("{msg}: `{}`: {}", argv[1..].join(" "), tail.join(" / ")))?;
-    Ok(serde_json::from_str(&out.stdout).unwrap_or(Value::Null))
-}
-
-/// The reference `docker manifest create` accepts for an entry: a node with the containerd
-/// store pushes an index (image + attestation), which `manifest create` refuses, so an index
-/// is resolved to its windows/amd64 manifest (`R/I@sha256:…`); a plain manifest (a real
-/// Windows node's classic builder) is used by its tag.
-fn entry_ref(runner: &Runner, spec: &ListSpec, e: &ListEntry) -> Result<String, String> {
-    let raw = run(runner, &docker::inspect_raw(&e.tag))
-        .map_err(|m| format!("{} is not in the registry: {m}", e.tag))?;
-    match windows_entry(&raw) {
-        Some(d) => match d["digest"].as_str() {
-            Some(digest) => Ok(format!("{}@{digest}", spec.repo)),
-            None => Err(format!("{}: windows/amd64 entry without digest", e.tag)),
-        },
-        None if raw.get("manifests").is_some() => Err(format!(
-            "{} has no windows/amd64 image (was it built on a Windows node?)",
-            e.tag
-        )),
-        None => Ok(e.tag.clone()),
-    }
-}
-
-/// os.version from the image config, as `docker manifest inspect -v` reports it (docker
-/// fills the descriptor's platform from the config). BuildKit 0.13 leaves it out.
-fn config_os_version(
-    runner: &Runner,
-    reference: &str,
-    insecure: bool,
-) -> Result<Option<String>, String> {
-    let v = run(
-        runner,
-        &docker::manifest_inspect_verbose(reference, insecure),
-    )?;
-    Ok(v["Descriptor"]["platform"]["os.version"]
-        .as_str()
-        .filter(|s| !s.is_empty())
-        .map(String::from))
-}
-
-/// Upstream's fallback: the os.version of the base image's windows/amd64 list entry.
-fn base_os_version(runner: &Runner, e: &ListEntry) -> Result<String, String> {
-    let Some(base) = &e.base else {
-        return Err(format!(
-            "{}: the image config has no os.version and the image has no BASEIMAGE line for {} to take it from; not pushing the list",
-            e.tag, e.os
-        ));
-    };
-    let raw = run(runner, &docker::inspect_raw(base))
-        .map_err(|m| format!("cannot read base image {base}: {m}"))?;
-    windows_entry(&raw)
-        .and_then(|d| d["platform"]["os.version"].as_str())
-        .filter(|s| !s.is_empty())
-        .map(String::from)
-        .ok_or_else(|| {
-            format!(
-                "{}: neither the image config nor the base {base} carries os.version; not pushing the list",
-                e.tag
-            )
+        .map(|o| o.stdout)
+        .map_err(|(msg, tail)| {
+            let said = tail.join(" / ");
+            if said.is_empty() {
+                msg
+            } else {
+                said
+            }
         })
 }

@@ -101,7 +101,6 @@ fn matrix_image(cfg: &Config, img: &Image, target: &Target, b: &mut Builder) {
             list: list.clone(),
             repo: Tags::repo(cfg, img),
             entries,
-            insecure: cfg.insecure,
         });
         b.add(step(
             Kind::List,

@@ -13,9 +13,9 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::docker;
+use crate::docker::{self, resolve};
 use crate::images::Image;
-use crate::plan::{self, Action, Plan, INPUTS_LABEL};
+use crate::plan::{self, Action, ListSpec, Plan, INPUTS_LABEL};
 use inputs::{bases, folder_digest};
 use sha256::Sha256;
 
@@ -29,6 +29,8 @@ pub struct Probe {
     keys: HashMap<StepKey, String>,
     /// Step ids whose output already carries its inputs digest.
     unchanged: Vec<usize>,
+    /// List steps whose list is already exactly right (and whose tags this run leaves).
+    lists_right: Vec<usize>,
 }
 
 /// Resolves inputs digests (base digests through docker) and reads the labels already pushed.
@@ -54,37 +56,30 @@ pub fn probe(docker_cli: &Path, images: &[Image], plan: &Plan) -> anyhow::Result
         inputs.push((id, h.finish(), bases(img, &build_args)));
     }
     // 2. What to ask the registry: every base's digest, the label of every tag the plan
-    //    writes, whether each list exists. None depends on another: all asked at once.
+    //    writes, and whether each list is exactly the list over its tags now. None depends on
+    //    another: all asked at once.
     let mut all_bases: Vec<String> = inputs.iter().flat_map(|(_, _, b)| b.clone()).collect();
     all_bases.sort();
     all_bases.dedup();
     let mut tags: Vec<String> = Vec::new();
-    let mut lists: Vec<String> = Vec::new();
+    let mut lists: Vec<&ListSpec> = Vec::new();
     for s in &plan.steps {
         match &s.action {
-            Action::List(spec) => {
-                tags.extend(spec.entries.iter().map(|e| e.tag.clone()));
-                lists.push(spec.list.clone());
-            }
+            Action::List(spec) => lists.push(spec),
             _ => tags.push(s.tag.clone()),
         }
     }
     tags.sort();
     tags.dedup();
-    let (digests, labels, lists_there) = std::thread::scope(|scope| {
+    let (digests, labels, lists_right) = std::thread::scope(|scope| {
         let digests = scope.spawn(|| parallel(&all_bases, |base| resolve(docker_cli, base)));
-        let lists_there = scope.spawn(|| {
-            parallel(&lists, |list| {
-                docker::query(docker_cli, &docker::inspect_raw(list), None)
-                    .result()
-                    .map(|_| ())
-            })
-        });
+        let lists_right =
+            scope.spawn(|| parallel(&lists, |spec| Ok(list_is_right(docker_cli, spec))));
         let labels = parallel(&tags, |tag| Ok(label(docker_cli, tag)));
         (
             digests.join().unwrap_or_default(),
             labels,
-            lists_there.join().unwrap_or_default(),
+            lists_right.join().unwrap_or_default(),
         )
     });
     // 3. The inputs digests.
@@ -110,32 +105,36 @@ pub fn probe(docker_cli: &Path, images: &[Image], plan: &Plan) -> anyhow::Result
     };
     // A step is unchanged when the tag it writes carries the same digest.
     for s in &plan.steps {
-        let key_of = |os: Option<&String>| probe.keys.get(&(s.image.clone(), os.cloned()));
-        let unchanged = match &s.action {
-            Action::List(spec) => {
-                // Redone unless every entry is unchanged and the list is there.
-                let i = lists.iter().position(|l| *l == spec.list);
-                spec.entries.iter().all(|e| {
-                    key_of(Some(&e.os)).is_some()
-                        && label_of(&e.tag).as_ref() == key_of(Some(&e.os))
-                }) && i.is_some_and(|i| lists_there.get(i).is_some_and(|r| r.is_ok()))
-            }
-            _ => {
-                key_of(s.os.as_ref()).is_some()
-                    && label_of(&s.tag).as_ref() == key_of(s.os.as_ref())
-            }
-        };
-        if unchanged {
+        let key = probe.keys.get(&(s.image.clone(), s.os.clone()));
+        if !matches!(s.action, Action::List(_)) && key.is_some() && label_of(&s.tag).as_ref() == key
+        {
             probe.unchanged.push(s.id);
+        }
+    }
+    // A list is left alone only when nothing it waits for runs (so its tags stay where they
+    // are) and the registry's list references exactly the manifests they hold now, each with
+    // the os.version it must carry. A list left behind by a failed or interrupted run, pushed
+    // over by a compat run, or pointing at old images, is pushed again.
+    for s in &plan.steps {
+        let Action::List(spec) = &s.action else {
+            continue;
+        };
+        let right = lists
+            .iter()
+            .position(|l| *l == spec)
+            .and_then(|i| lists_right.get(i))
+            .is_some_and(|r| matches!(r, Ok(true)));
+        if right && s.after.iter().all(|a| probe.unchanged.contains(a)) {
+            probe.lists_right.push(s.id);
         }
     }
     Ok(probe)
 }
 
 /// Runs `f` on every item at once, one thread each (they wait on the registry, not the CPU).
-fn parallel<T: Send>(
-    items: &[String],
-    f: impl Fn(&str) -> Result<T, String> + Sync,
+fn parallel<I: Sync, T: Send>(
+    items: &[I],
+    f: impl Fn(&I) -> Result<T, String> + Sync,
 ) -> Vec<Result<T, String>> {
     std::thread::scope(|scope| {
         let handles: Vec<_> = items.iter().map(|i| scope.spawn(|| f(i))).collect();
@@ -157,7 +156,9 @@ pub fn apply(plan: &mut Plan, probe: &Probe) {
         if let Some(inputs) = &mut s.inputs {
             inputs.digest = key.clone();
         }
-        if probe.unchanged.contains(&s.id) {
+        if probe.lists_right.contains(&s.id) {
+            s.skip = Some("unchanged (the list already holds the tags' current manifests)".into());
+        } else if probe.unchanged.contains(&s.id) {
             let short = key.as_deref().unwrap_or("").trim_start_matches("sha256:");
             s.skip = Some(format!(
                 "unchanged (inputs {})",
@@ -165,6 +166,25 @@ pub fn apply(plan: &mut Plan, probe: &Probe) {
             ));
         }
     }
+}
+
+/// Whether the registry's list is exactly the list over its tags as they are now: each entry
+/// the manifest its tag holds, with the os.version that image must carry (the same reading
+/// and the same judgement as the list step's own check).
+fn list_is_right(docker_cli: &Path, spec: &ListSpec) -> bool {
+    let ask = |argv: &[String]| docker::query(docker_cli, argv, None).result();
+    let (wanted, found) = std::thread::scope(|scope| {
+        let found = scope.spawn(|| resolve::list(&ask, &spec.list));
+        let wanted = parallel(&spec.entries, |e| {
+            resolve::image(&ask, &e.tag, &spec.repo, e.base.as_deref())
+        });
+        (wanted, found.join())
+    });
+    let (Ok(Ok(found)), Ok(wanted)) = (found, wanted.into_iter().collect::<Result<Vec<_>, _>>())
+    else {
+        return false;
+    };
+    spec.problems(&wanted, &found).is_empty()
 }
 
 /// The digest a reference resolves to now.

@@ -175,6 +175,35 @@ impl Stack {
         );
     }
 
+    /// The digest REF points at, or that of its entry for PLATFORM (`windows/amd64`), as the
+    /// registry reports it.
+    pub fn digest(&self, reference: &str, platform: Option<&str>) -> String {
+        let mut args = vec!["digest", reference];
+        if let Some(p) = platform {
+            args.extend(["--platform", p]);
+        }
+        let o = self.py(&args);
+        assert!(
+            o.status.success(),
+            "digest {reference}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    }
+
+    /// Pushes a hand-made list at REF (a tag): entries `DIGEST` or `DIGEST=OSVERSION`, each a
+    /// windows/amd64 manifest of REF's repository (`ci/registry.py put-list`).
+    pub fn put_list(&self, reference: &str, entries: &[String]) {
+        let mut args = vec!["put-list", reference];
+        args.extend(entries.iter().map(String::as_str));
+        let o = self.py(&args);
+        assert!(
+            o.status.success(),
+            "put-list {reference}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+
     /// Runs a stack.sh subcommand (fault injection: stop-node OS, start-node OS, …) on this
     /// stack (its STACK_HOME, whichever way the env file was found).
     pub fn stack_sh(&self, args: &[&str]) {
