@@ -67,15 +67,25 @@ pub struct Opts {
         help_heading = "Variables"
     )]
     pub docker_cert_base_path: Option<String>,
-    /// Matrix mode: "hyperv" adds --isolation=hyperv to node builds.
+    /// Node builds' isolation: auto (matrix mode: from each node's Windows build and the
+    /// release), process or hyperv (forced for every build) [default: auto].
     #[arg(
         long,
         env = "ISOLATION",
         global = true,
-        value_name = "hyperv",
+        value_name = "auto|process|hyperv",
         help_heading = "Variables"
     )]
     pub isolation: Option<String>,
+    /// Seconds a node may take to answer the probe made before the run [default: 10].
+    #[arg(
+        long,
+        env = "NODE_TIMEOUT",
+        global = true,
+        value_name = "S",
+        help_heading = "Variables"
+    )]
+    pub node_timeout: Option<String>,
     /// 1: the registry speaks plain HTTP (adds --insecure to docker manifest calls).
     #[arg(
         long,
@@ -101,9 +111,17 @@ pub struct Opts {
     /// Print the commands instead of running them.
     #[arg(short = 'n', long, global = true)]
     pub dry_run: bool,
-    /// Steps run at once, across nodes [default: 1 in compat mode; in matrix mode one per node, plus 2 local].
+    /// Steps run at once in all [default: 1 in compat mode (upstream's order); in matrix mode
+    /// no overall cap: NODE_JOBS and LOCAL_JOBS bound the steps].
     #[arg(short = 'j', long, env = "JOBS", global = true, value_name = "N")]
     pub jobs: Option<String>,
+    /// Builds at once on one Windows node, whichever release they are for; its pushes run
+    /// beside them, one at a time [default: 1].
+    #[arg(long, env = "NODE_JOBS", global = true, value_name = "N")]
+    pub node_jobs: Option<String>,
+    /// Cache builds at once on this machine (manifest lists take no slot) [default: 2].
+    #[arg(long, env = "LOCAL_JOBS", global = true, value_name = "N")]
+    pub local_jobs: Option<String>,
     /// Machine-readable output (plan, dry-run).
     #[arg(long, global = true)]
     pub json: bool,
