@@ -407,6 +407,12 @@ fn dry_run_asks_the_nodes_and_shows_the_decision() {
     );
     assert_eq!(w.probes().len(), 1);
     assert!(w.mutating_calls().is_empty());
+    // Forced, on a Linux stand-in: what the run does (no flag), not what was forced.
+    let w = world(&["alpha"]);
+    let o = run(on_one_node(&w, "1809", &["build", "--dry-run"]).env("ISOLATION", "process"));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stdout(&o).contains("--isolation"), "{}", stdout(&o));
+    assert!(w.mutating_calls().is_empty());
     // It refuses what a run would refuse.
     let w = world(&["alpha"]);
     let o = run(on_one_node(&w, RELEASES, &["build", "-n"]).env("FAKE_NODE_BUILD", "20348"));

@@ -67,22 +67,24 @@ pub fn run(opts: Opts, target: Target) -> anyhow::Result<()> {
     )
 }
 
-/// --dry-run shows the isolation a run would use: when a build's isolation is decided by its
-/// node (matrix mode, ISOLATION=auto), the nodes whose URL and cert files are set are asked
-/// (read-only, within NODE_TIMEOUT); a node that is not set up keeps the plan's placeholder.
+/// --dry-run shows the isolation a run would use: in matrix mode the nodes whose URL and cert
+/// files are set are asked (read-only, within NODE_TIMEOUT), as a run asks them; a node that
+/// is not set up keeps the plan's placeholder. Compat mode's argv does not depend on the node.
 fn decide_for_dry_run(cfg: &Config, plan: &mut plan::Plan) -> anyhow::Result<()> {
-    if !preflight::undecided(plan) {
+    if !cfg.is_matrix() || !plan.target.builds() {
         return Ok(());
     }
     let (ready, unset): (Vec<&Node>, Vec<&Node>) = preflight::nodes_of(cfg, plan)
         .into_iter()
         .partition(|n| n.url != URL_PLACEHOLDER && check_certs("", &n.cert_path).is_ok());
-    for n in &unset {
-        eprintln!(
-            "xtask: isolation for {}: decided from its node's Windows build at run time (the node is not set up here: no URL or cert files), shown as {}",
-            n.os.as_deref().unwrap_or("the node"),
-            plan::ISOLATION_PLACEHOLDER
-        );
+    if preflight::undecided(plan) {
+        for n in &unset {
+            eprintln!(
+                "xtask: isolation for {}: decided from its node's Windows build at run time (the node is not set up here: no URL or cert files), shown as {}",
+                n.os.as_deref().unwrap_or("the node"),
+                plan::ISOLATION_PLACEHOLDER
+            );
+        }
     }
     if ready.is_empty() {
         return Ok(());

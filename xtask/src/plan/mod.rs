@@ -204,19 +204,19 @@ impl Step {
     /// cause: a build under Hyper-V isolation needs the Hyper-V role on the node (and nested
     /// virtualisation when the node is itself a VM).
     pub fn failure_hint(&self) -> Option<String> {
-        match &self.action {
-            Action::Build {
-                isolation: BuildIsolation::Is(Isolation::HyperV),
-                ..
-            } => Some(format!(
-                "this build ran with Hyper-V isolation ({}): if the error speaks of a virtual machine, a compute system or HCS, the node needs the Hyper-V role (Install-WindowsFeature -Name Hyper-V -IncludeManagementTools, then a restart) and, when the node is itself a cloud VM, nested virtualisation (a VM size that supports it); `cargo xtask doctor` shows each release's isolation (README: One node for every release)",
-                self.os.as_deref().map_or_else(
-                    || "ISOLATION=hyperv".to_string(),
-                    |os| format!("{os} on {}", self.remote_node().map_or("?", |n| n.url.as_str()))
-                )
-            )),
-            _ => None,
-        }
+        let Action::Build {
+            node,
+            isolation: BuildIsolation::Is(Isolation::HyperV),
+            ..
+        } = &self.action
+        else {
+            return None;
+        };
+        let release = self.os.as_deref().unwrap_or("1809 (compat mode)");
+        Some(format!(
+            "this build ran with Hyper-V isolation ({release} on node {}): if the error speaks of a virtual machine, a compute system or HCS, the node needs the Hyper-V role (Install-WindowsFeature -Name Hyper-V,Containers -IncludeManagementTools, then a restart) and, when the node is itself a VM, nested virtualisation; `cargo xtask doctor` shows each release's isolation (README: One node for every release)",
+            node.url
+        ))
     }
 
     /// `alpha` or `alpha, node 1809`: the parenthesised part of progress lines.
