@@ -1,9 +1,10 @@
 //! Execute: runs a Plan. Each started step runs on its own thread (its docker commands
 //! through the process helper, never a shell), its output streamed back line by line; this
 //! thread schedules: a step starts when every step it waits for has succeeded and its lane has
-//! room (`scheduler`: per node, per local lane, JOBS overall). The first failure stops new steps from starting;
-//! Ctrl-C/SIGTERM stops the running docker children. Either way the summary says what
-//! finished and what did not.
+//! room (`scheduler`: per node, per local lane, JOBS overall). The first failure stops new
+//! steps from starting; Ctrl-C/SIGTERM stops the running docker children. Either way the
+//! summary says what finished and what did not. A failed step's message carries the step's
+//! own hint when it has one (`Step::failure_hint`: Hyper-V isolation).
 
 pub mod manifest;
 mod output;
