@@ -287,8 +287,9 @@ fn a_node_pushes_image_k_while_it_builds_image_k_plus_1() {
         .env("REGISTRY", "127.0.0.1:5000/e2e")
         .env("REMOTE_DOCKER_URL", "tcp://winbuild:2376")
         .env("FAKE_DOCKER_TIMED", "1")
-        .env("FAKE_BUILD_SECS", "0.5")
-        .env("FAKE_PUSH_SECS", "1.0"));
+        // A push shorter than a build, as on a real node: each push fits beside the next build.
+        .env("FAKE_BUILD_SECS", "0.8")
+        .env("FAKE_PUSH_SECS", "0.4"));
     assert!(o.status.success(), "{}", stderr(&o));
     let url = "tcp://winbuild:2376";
     let builds = spans(&w, "build", url);
