@@ -1,7 +1,9 @@
 //! Matrix-mode plans (OS_VERSIONS set) for 1, 2 and 3 OS versions, as goldens: per-version
-//! tags and nodes, build args, lists over every version with os.version resolved at run
-//! time, per-version caches plus the plain `V-linux-cache` from the first OS version, and the
-//! dependency structure (text and JSON).
+//! tags and nodes, build args, the isolation (forced with ISOLATION=hyperv for 1 and 3;
+//! `auto`, the default, for 2: a placeholder, decided from the node's build at run time),
+//! lists over every version with os.version resolved at run time, per-version caches plus the
+//! plain `V-linux-cache` from the first OS version, and the dependency structure (text and
+//! JSON).
 //! `UPDATE_GOLDENS=1 cargo test --test plan_matrix` rewrites the golden files.
 
 mod support;
@@ -21,14 +23,20 @@ fn world() -> World {
 }
 
 fn plan(w: &World, os_versions: &str, json: bool) -> String {
+    plan_with(w, os_versions, json, Some("hyperv"))
+}
+
+fn plan_with(w: &World, os_versions: &str, json: bool, isolation: Option<&str>) -> String {
     let mut c = w.xtask();
     c.args(["plan", "all-push-as-linux"])
         .env("REGISTRY", "registry.example.com/e2e")
         .env("OS_VERSIONS", os_versions)
         .env("REMOTE_DOCKER_URL", "tcp://win-any:2376")
         .env("REMOTE_DOCKER_URL_ltsc2022", "tcp://win2022:2376")
-        .env("DOCKER_CERT_BASE_PATH", w.root().join("certbase"))
-        .env("ISOLATION", "hyperv");
+        .env("DOCKER_CERT_BASE_PATH", w.root().join("certbase"));
+    if let Some(i) = isolation {
+        c.env("ISOLATION", i);
+    }
     if json {
         c.arg("--json");
     }
@@ -57,8 +65,31 @@ fn one_os_version() {
 }
 
 #[test]
-fn two_os_versions() {
-    golden("matrix-2.txt", &plan(&world(), "1809 ltsc2022", false));
+fn two_os_versions_isolation_auto() {
+    let w = world();
+    let auto = plan_with(&w, "1809 ltsc2022", false, None);
+    golden("matrix-2.txt", &auto);
+    // The plan asks no node: every node build shows what decides its isolation.
+    let builds: Vec<&str> = auto
+        .lines()
+        .filter(|l| l.contains(" build --no-cache"))
+        .collect();
+    assert_eq!(builds.len(), 4);
+    assert!(builds
+        .iter()
+        .all(|l| l.contains("'--isolation=<auto: from node build>'")));
+    // ISOLATION=auto says the same; process and hyperv write the flag out.
+    assert_eq!(plan_with(&w, "1809 ltsc2022", false, Some("auto")), auto);
+    for forced in ["process", "hyperv"] {
+        let p = plan_with(&w, "1809 ltsc2022", false, Some(forced));
+        assert_eq!(
+            p,
+            auto.replace(
+                "'--isolation=<auto: from node build>'",
+                &format!("--isolation={forced}")
+            )
+        );
+    }
 }
 
 #[test]

@@ -1,12 +1,13 @@
 //! `cargo xtask build|push|push-as-linux|sub-*` (make's all-* and sub-* targets): config →
-//! images → plan (pure) → preflight (cheap, read-only) → execute. With --dry-run the plan is
-//! printed instead (`commands::plan`).
+//! images → plan (pure) → preflight (cheap, read-only; every node probed, which decides each
+//! build's isolation) → execute. With --dry-run the plan is printed instead
+//! (`commands::plan`), its isolation decided by the nodes that are set up.
 
 use std::time::Duration;
 
-use crate::config::{Config, Needs, Opts};
+use crate::config::{check_certs, Config, Needs, Node, Opts, URL_PLACEHOLDER};
 use crate::images::{self, Wants};
-use crate::plan::Target;
+use crate::plan::{self, Target};
 use crate::{exec, preflight, unchanged};
 
 /// Plans TARGET and runs it (or prints it, with --dry-run).
@@ -22,14 +23,18 @@ pub fn run(opts: Opts, target: Target) -> anyhow::Result<()> {
     let images = images::select(&cfg, target.image(), wants)?;
     let mut plan = super::checked_plan(&cfg, &images, &target)?;
     if print_only {
+        decide_for_dry_run(&cfg, &mut plan)?;
         return super::plan::print(&cfg, &images, &plan);
     }
     if plan.uses_nodes() {
         Config::load(&opts, Needs { node: true })?;
     }
     let docker = preflight::local(&cfg, &plan)?;
-    // The buildx check and the skip-unchanged probe only read: both are asked at once.
-    let (buildx, probe) = std::thread::scope(|s| {
+    // The buildx check, the node probe and the skip-unchanged probe only read: all are asked
+    // at once.
+    let nodes = preflight::nodes_of(&cfg, &plan);
+    let mut probed = plan.clone();
+    let (buildx, decided, probe) = std::thread::scope(|s| {
         let buildx = s.spawn(|| {
             if target.caches() {
                 preflight::buildx(&docker).map(|_| ())
@@ -37,23 +42,68 @@ pub fn run(opts: Opts, target: Target) -> anyhow::Result<()> {
                 Ok(())
             }
         });
+        let decided = s.spawn(|| preflight::probe_nodes(&docker, &cfg, &nodes, &mut probed));
         let probe = cfg
             .skip_unchanged
             .then(|| unchanged::probe(&docker, &images, &plan));
-        (buildx.join(), probe)
+        (buildx.join(), decided.join(), probe)
     });
     buildx.map_err(|_| anyhow::anyhow!("the buildx check panicked"))??;
+    let decided = decided.map_err(|_| anyhow::anyhow!("the node probe panicked"))??;
+    plan = probed;
+    show(&cfg, &decided);
     if let Some(probe) = probe {
         unchanged::apply(&mut plan, &probe?);
     }
-    let jobs = cfg.jobs.unwrap_or_else(|| exec::default_jobs(&plan));
+    let limits = exec::Limits::new(&plan, cfg.jobs, cfg.node_jobs, cfg.local_jobs);
     exec::run(
         &plan,
         &exec::Options {
             docker,
-            jobs,
+            limits,
             retries: cfg.retries,
             backoff: Duration::from_secs(1),
         },
     )
+}
+
+/// --dry-run shows the isolation a run would use: in matrix mode the nodes whose URL and cert
+/// files are set are asked (read-only, within NODE_TIMEOUT), as a run asks them; a node that
+/// is not set up keeps the plan's placeholder. Compat mode's argv does not depend on the node.
+fn decide_for_dry_run(cfg: &Config, plan: &mut plan::Plan) -> anyhow::Result<()> {
+    if !cfg.is_matrix() || !plan.target.builds() {
+        return Ok(());
+    }
+    let (ready, unset): (Vec<&Node>, Vec<&Node>) = preflight::nodes_of(cfg, plan)
+        .into_iter()
+        .partition(|n| n.url != URL_PLACEHOLDER && check_certs("", &n.cert_path).is_ok());
+    if preflight::undecided(plan) {
+        for n in &unset {
+            eprintln!(
+                "xtask: isolation for {}: decided from its node's Windows build at run time (the node is not set up here: no URL or cert files), shown as {}",
+                n.os.as_deref().unwrap_or("the node"),
+                plan::ISOLATION_PLACEHOLDER
+            );
+        }
+    }
+    if ready.is_empty() {
+        return Ok(());
+    }
+    let docker = preflight::find_docker()?;
+    let decided = preflight::probe_nodes(&docker, cfg, &ready, plan)?;
+    show(cfg, &decided);
+    Ok(())
+}
+
+/// The isolation decisions, on stderr before the run: every one in matrix mode, only
+/// warnings in compat mode (whose argv is upstream's whatever the node).
+fn show(cfg: &Config, decided: &[plan::Decided]) {
+    for d in decided {
+        if cfg.is_matrix() {
+            eprintln!("xtask: isolation: {}", d.line());
+        }
+        if let Some(w) = &d.warning {
+            eprintln!("xtask: warning: {w}");
+        }
+    }
 }

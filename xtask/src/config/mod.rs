@@ -2,6 +2,7 @@
 //! default; make forwards its command-line variables as env), validated here and only here,
 //! before anything runs. A value that is wrong becomes a `BadInput` (exit 2) naming it.
 
+mod isolation;
 pub mod names;
 mod nodes;
 mod opts;
@@ -10,8 +11,11 @@ mod pem;
 mod releases;
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::error::{shown, BadInput};
+pub use isolation::{decide as decide_isolation, reason as isolation_reason};
+pub use isolation::{Isolation, IsolationChoice};
 pub use nodes::{check_certs, kind, read_small};
 pub use opts::{
     DryRunArgs, ImagesArg, ImagesDirArg, JsonArg, NodeArgs, Opts, OsArgs, RegistryArgs, RunArgs,
@@ -20,6 +24,9 @@ pub use opts::{
 use parse::{parse_list, parse_number, parse_switch};
 
 pub const DEFAULT_REGISTRY: &str = "registry.k8s.io/e2e-test-images";
+
+/// How long a node may take to answer `docker version` (NODE_TIMEOUT's default).
+pub const DEFAULT_NODE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Shown in plans when REMOTE_DOCKER_URL is unset: planning must work without a node.
 pub const URL_PLACEHOLDER: &str = "<REMOTE_DOCKER_URL>";
@@ -50,8 +57,16 @@ pub struct Config {
     pub os_versions: Vec<String>,
     /// One node in compat mode, one per OS version in matrix mode (same order).
     pub nodes: Vec<Node>,
-    pub hyperv: bool,
+    /// ISOLATION: auto (from each node's Windows build) or forced.
+    pub isolation: IsolationChoice,
+    /// JOBS: steps at once in all (None: the mode's default).
     pub jobs: Option<usize>,
+    /// LOCAL_JOBS: cache builds at once on this machine (None: the default).
+    pub local_jobs: Option<usize>,
+    /// NODE_JOBS: builds at once on one Windows node (None: the default, 1).
+    pub node_jobs: Option<usize>,
+    /// NODE_TIMEOUT: how long a node may take to answer the probe before the run.
+    pub node_timeout: Duration,
     /// Extra attempts after a transient registry error.
     pub retries: u32,
     /// Skip steps whose output is already in the registry with the same inputs digest.
@@ -164,18 +179,7 @@ impl Config {
         // to refuse two names for one build (doctor and verify compare known builds only).
         let (os_versions, _builds) = releases::resolve(opts.os_versions.as_deref(), &releases)?;
 
-        let hyperv = match opts.isolation.as_deref() {
-            None | Some("") | Some("process") => false,
-            Some("hyperv") => true,
-            Some(other) => {
-                return Err(BadInput::new(
-                    "ISOLATION",
-                    other,
-                    "unknown isolation",
-                    "use ISOLATION=hyperv (or leave it unset for process isolation)",
-                ))
-            }
-        };
+        let isolation = isolation::parse(opts.isolation.as_deref())?;
         // Obsolete: lists are pushed by `buildx imagetools`, which takes no --insecure (buildx
         // reaches a loopback registry over HTTP by itself). Still checked, so an old env file
         // with a wrong value is not silently taken.
@@ -185,6 +189,25 @@ impl Config {
             "REGISTRY_INSECURE is obsolete: unset it",
         )?;
         let jobs = parse_number("JOBS", opts.jobs.as_deref(), 1..=64, "e.g. -j 2")?;
+        let local_jobs = parse_number(
+            "LOCAL_JOBS",
+            opts.local_jobs.as_deref(),
+            1..=64,
+            "cache builds at once on this machine, e.g. LOCAL_JOBS=2",
+        )?;
+        let node_jobs = parse_number(
+            "NODE_JOBS",
+            opts.node_jobs.as_deref(),
+            1..=16,
+            "builds at once on one Windows node; the default, 1, keeps one build per node",
+        )?;
+        let node_timeout = parse_number(
+            "NODE_TIMEOUT",
+            opts.node_timeout.as_deref(),
+            1..=600,
+            "seconds a node may take to answer before the run, e.g. NODE_TIMEOUT=30",
+        )?
+        .map_or(DEFAULT_NODE_TIMEOUT, |s| Duration::from_secs(s as u64));
         let retries = parse_number(
             "RETRIES",
             opts.retries.as_deref(),
@@ -210,8 +233,11 @@ impl Config {
             selection,
             os_versions,
             nodes,
-            hyperv,
+            isolation,
             jobs,
+            local_jobs,
+            node_jobs,
+            node_timeout,
             retries,
             skip_unchanged,
             json: opts.json,

@@ -24,6 +24,9 @@ pub struct Opts {
     pub os_versions: Option<String>,
     pub retries: Option<String>,
     pub jobs: Option<String>,
+    pub node_jobs: Option<String>,
+    pub local_jobs: Option<String>,
+    pub node_timeout: Option<String>,
     /// `--skip-unchanged` was given (SKIP_UNCHANGED=1 in the environment means the same;
     /// config reads it).
     pub skip_unchanged: bool,
@@ -77,9 +80,13 @@ pub struct NodeArgs {
     /// Matrix mode: each node's client certs are in DIR/.docker-<os>.
     #[arg(long, env = "DOCKER_CERT_BASE_PATH", value_name = "DIR")]
     pub docker_cert_base_path: Option<String>,
-    /// "hyperv" adds --isolation=hyperv to node builds [default: process].
-    #[arg(long, env = "ISOLATION", value_name = "hyperv")]
+    /// Node builds' isolation: auto (matrix mode: from each node's Windows build and the
+    /// release), process or hyperv (forced for every build) [default: auto].
+    #[arg(long, env = "ISOLATION", value_name = "auto|process|hyperv")]
     pub isolation: Option<String>,
+    /// Seconds a node may take to answer the probe made before the run [default: 10].
+    #[arg(long, env = "NODE_TIMEOUT", value_name = "S")]
+    pub node_timeout: Option<String>,
 }
 
 /// The Windows releases (matrix mode).
@@ -95,9 +102,17 @@ pub struct OsArgs {
 #[derive(clap::Args, Debug, Clone, Default)]
 #[command(next_help_heading = "Run")]
 pub struct RunArgs {
-    /// Steps run at once, across nodes [default: 1 in compat mode; in matrix mode one per node, plus 2 local].
+    /// Steps run at once in all [default: 1 in compat mode (upstream's order); in matrix mode
+    /// no overall cap: NODE_JOBS and LOCAL_JOBS bound the steps].
     #[arg(short = 'j', long, env = "JOBS", value_name = "N")]
     pub jobs: Option<String>,
+    /// Builds at once on one Windows node, whichever release they are for; its pushes run
+    /// beside them, one at a time [default: 1].
+    #[arg(long, env = "NODE_JOBS", value_name = "N")]
+    pub node_jobs: Option<String>,
+    /// Cache builds at once on this machine (manifest lists take no slot) [default: 2].
+    #[arg(long, env = "LOCAL_JOBS", value_name = "N")]
+    pub local_jobs: Option<String>,
     /// Extra attempts after a transient registry error on push/list/cache [default: 3].
     #[arg(long, env = "RETRIES", value_name = "N")]
     pub retries: Option<String>,
@@ -159,6 +174,7 @@ impl Opts {
         self.docker_cert_path = a.docker_cert_path;
         self.docker_cert_base_path = a.docker_cert_base_path;
         self.isolation = a.isolation;
+        self.node_timeout = a.node_timeout;
         self
     }
 
@@ -169,6 +185,8 @@ impl Opts {
 
     pub fn run(mut self, a: RunArgs) -> Opts {
         self.jobs = a.jobs;
+        self.node_jobs = a.node_jobs;
+        self.local_jobs = a.local_jobs;
         self.retries = a.retries;
         self
     }

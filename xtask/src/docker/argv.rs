@@ -29,7 +29,8 @@ pub struct NodeBuild<'a> {
     pub dockerfile: &'a Path,
     pub context: &'a str,
     pub build_args: &'a [(String, String)],
-    pub hyperv: bool,
+    /// `--isolation=VALUE` (process, hyperv, or a plan's placeholder); None: no flag.
+    pub isolation: Option<&'a str>,
     /// `key=value` label (skip-unchanged's inputs digest).
     pub label: Option<String>,
 }
@@ -39,8 +40,8 @@ pub struct NodeBuild<'a> {
 pub fn node_build(node: &Node, b: &NodeBuild) -> Vec<String> {
     let mut argv = remote(node);
     argv.extend(["build", "--no-cache", "--pull"].map(String::from));
-    if b.hyperv {
-        argv.push("--isolation=hyperv".into());
+    if let Some(i) = b.isolation {
+        argv.push(format!("--isolation={i}"));
     }
     for (k, v) in b.build_args {
         argv.push("--build-arg".into());

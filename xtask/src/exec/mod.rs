@@ -1,9 +1,10 @@
 //! Execute: runs a Plan. Each started step runs on its own thread (its docker commands
 //! through the process helper, never a shell), its output streamed back line by line; this
-//! thread schedules: a step starts when every step it waits for has succeeded and its node is
-//! free, at most `jobs` at once. The first failure stops new steps from starting;
-//! Ctrl-C/SIGTERM stops the running docker children. Either way the summary says what
-//! finished and what did not.
+//! thread schedules: a step starts when every step it waits for has succeeded and its lane has
+//! room (`scheduler`: per node, per local lane, JOBS overall). The first failure stops new
+//! steps from starting; Ctrl-C/SIGTERM stops the running docker children. Either way the
+//! summary says what finished and what did not. A failed step's message carries the step's
+//! own hint when it has one (`Step::failure_hint`: Hyper-V isolation).
 
 pub mod manifest;
 mod output;
@@ -25,7 +26,7 @@ use crate::error::{Interrupted, StepFailed};
 use crate::plan::{Action, Kind, Plan, Step};
 use output::Output;
 use runner::Runner;
-pub use scheduler::default_jobs;
+pub use scheduler::Limits;
 use scheduler::{Decision, Scheduler};
 use summary::{print_summary, State};
 
@@ -33,7 +34,8 @@ use summary::{print_summary, State};
 #[derive(Debug, Clone)]
 pub struct Options {
     pub docker: PathBuf,
-    pub jobs: usize,
+    /// Steps at once, overall and per lane (see `scheduler`).
+    pub limits: Limits,
     /// Extra attempts after a transient registry/network error (push, list, cache build).
     pub retries: u32,
     /// First backoff; doubles on each retry.
@@ -57,8 +59,8 @@ pub fn run(plan: &Plan, opts: &Options) -> anyhow::Result<()> {
     signals::install();
     let n = plan.steps.len();
     let started_all = Instant::now();
-    let mut sched = Scheduler::new(plan, opts.jobs);
-    let mut out = Output::new(plan, opts.jobs);
+    let mut sched = Scheduler::new(plan, opts.limits);
+    let mut out = Output::new(plan, opts.limits.jobs);
     let pids: Vec<PidSlot> = (0..n).map(|_| Arc::new(Mutex::new(None))).collect();
     let (tx, rx): (Sender<Event>, Receiver<Event>) = mpsc::channel();
     let mut failed: Option<usize> = None;
@@ -134,8 +136,12 @@ pub fn run(plan: &Plan, opts: &Options) -> anyhow::Result<()> {
         } else {
             format!("\n  last output:\n    {}", tail.join("\n    "))
         };
+        let hint = s
+            .failure_hint()
+            .map(|h| format!("\n  hint: {h}"))
+            .unwrap_or_default();
         return Err(StepFailed(format!(
-            "step {}/{n} failed: {} (image {}, {}): {why}{tail}",
+            "step {}/{n} failed: {} (image {}, {}): {why}{tail}{hint}",
             s.id,
             s.what,
             s.image,

@@ -5,8 +5,10 @@
 //! mode every line of their BASEIMAGE (they are per-OS by nature and upstream's Makefile has
 //! no tag for them), after the node images' cache steps.
 
-use super::{Action, Inputs, Kind, ListEntry, ListSpec, NodeRef, Plan, Step, Tags, Target};
-use crate::config::Config;
+use super::{
+    Action, BuildIsolation, Inputs, Kind, ListEntry, ListSpec, NodeRef, Plan, Step, Tags, Target,
+};
+use crate::config::{Config, Isolation, IsolationChoice};
 use crate::images::Image;
 
 pub fn plan(cfg: &Config, images: &[Image], target: &Target) -> Plan {
@@ -157,10 +159,21 @@ fn build_step(cfg: &Config, img: &Image, os: Option<&str>, after: Vec<usize>) ->
         dockerfile: img.dockerfile_windows(),
         context: img.context(),
         build_args: node_build_args(img, os),
-        hyperv: cfg.hyperv,
+        isolation: build_isolation(cfg),
     };
     let inputs = inputs(cfg, &tag);
     step(Kind::Build, tag, img, os, action, inputs, after)
+}
+
+/// Matrix mode: auto is decided from the node before the run, a forced one is written out.
+/// Compat mode keeps upstream's argv (no flag) unless ISOLATION=hyperv asks for one.
+fn build_isolation(cfg: &Config) -> BuildIsolation {
+    match (cfg.is_matrix(), cfg.isolation) {
+        (true, IsolationChoice::Auto) => BuildIsolation::FromNode,
+        (true, IsolationChoice::Force(i)) => BuildIsolation::Is(i),
+        (false, IsolationChoice::Force(Isolation::HyperV)) => BuildIsolation::Is(Isolation::HyperV),
+        (false, _) => BuildIsolation::NodeDefault,
+    }
 }
 
 fn push_step(cfg: &Config, img: &Image, os: Option<&str>, after: Vec<usize>) -> Step {

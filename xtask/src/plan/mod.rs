@@ -4,6 +4,7 @@
 //! tests snapshot it and `plan`/`--dry-run`/`--json` print it.
 
 mod build;
+mod isolation;
 mod lists;
 mod render;
 mod tags;
@@ -11,10 +12,11 @@ mod target;
 
 use std::path::PathBuf;
 
-use crate::config::Node;
+use crate::config::{Isolation, Node};
 use crate::docker;
 
 pub use build::{node_build_args, plan};
+pub use isolation::{resolve_isolation, Decided, NodeSays};
 pub use lists::{ListEntry, ListSpec};
 pub use render::{render_json, render_text};
 pub use tags::Tags;
@@ -70,7 +72,7 @@ pub enum Action {
         dockerfile: PathBuf,
         context: String,
         build_args: Vec<(String, String)>,
-        hyperv: bool,
+        isolation: BuildIsolation,
     },
     /// `docker push` from a Windows node.
     Push { node: Node },
@@ -82,6 +84,32 @@ pub enum Action {
     /// A manifest list, resolved at run time.
     List(ListSpec),
 }
+
+/// How a node build is isolated, as data: the `--isolation` flag it gets, or why none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BuildIsolation {
+    /// No flag: compat mode (upstream's argv), or a Linux stand-in node (no Windows isolation).
+    NodeDefault,
+    /// ISOLATION=auto in matrix mode: decided from the node's Windows build before the run
+    /// (preflight); a plan shows a placeholder.
+    FromNode,
+    /// `--isolation=process|hyperv`.
+    Is(Isolation),
+}
+
+impl BuildIsolation {
+    /// The value of docker's `--isolation` flag (None: no flag).
+    fn flag_value(self) -> Option<&'static str> {
+        match self {
+            BuildIsolation::NodeDefault => None,
+            BuildIsolation::FromNode => Some(ISOLATION_PLACEHOLDER),
+            BuildIsolation::Is(i) => Some(i.word()),
+        }
+    }
+}
+
+/// What a plan shows where the isolation is decided at run time.
+pub const ISOLATION_PLACEHOLDER: &str = "<auto: from node build>";
 
 /// Skip-unchanged's label on a built image: the inputs digest of a Windows image (the cache
 /// image carries the digest of the Windows image it copies from; a cache-only image, built
@@ -144,7 +172,7 @@ impl Step {
                 dockerfile,
                 context,
                 build_args,
-                hyperv,
+                isolation,
             } => vec![docker::node_build(
                 node,
                 &docker::NodeBuild {
@@ -152,7 +180,7 @@ impl Step {
                     dockerfile,
                     context,
                     build_args,
-                    hyperv: *hyperv,
+                    isolation: isolation.flag_value(),
                     label,
                 },
             )],
@@ -163,6 +191,33 @@ impl Step {
             } => vec![docker::cache_build(&self.tag, build_args, label, context)],
             Action::List(spec) => spec.commands(),
         }
+    }
+
+    /// The node a build or push runs on (None: a local step).
+    pub fn remote_node(&self) -> Option<&Node> {
+        match &self.action {
+            Action::Build { node, .. } | Action::Push { node } => Some(node),
+            _ => None,
+        }
+    }
+
+    /// A hint for the failure message of this step, when its kind of failure has a known
+    /// cause: a build under Hyper-V isolation needs the Hyper-V role on the node (and nested
+    /// virtualisation when the node is itself a VM).
+    pub fn failure_hint(&self) -> Option<String> {
+        let Action::Build {
+            node,
+            isolation: BuildIsolation::Is(Isolation::HyperV),
+            ..
+        } = &self.action
+        else {
+            return None;
+        };
+        let release = self.os.as_deref().unwrap_or("1809 (compat mode)");
+        Some(format!(
+            "this build ran with Hyper-V isolation ({release} on node {}): if the error speaks of a virtual machine, a compute system or HCS, the node needs the Hyper-V role (Install-WindowsFeature -Name Hyper-V,Containers -IncludeManagementTools, then a restart) and, when the node is itself a VM, nested virtualisation; `cargo xtask doctor` shows each release's isolation (README: One node for every release)",
+            node.url
+        ))
     }
 
     /// `alpha` or `alpha, node 1809`: the parenthesised part of progress lines.

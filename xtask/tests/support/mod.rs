@@ -102,6 +102,10 @@ impl World {
     /// sleep process itself, so a signal reaches it); fails FAKE_DOCKER_FLAKY_TIMES times with
     /// a transient-looking FAKE_DOCKER_FLAKY_MSG on FAKE_DOCKER_FLAKY, then succeeds; with
     /// FAKE_DOCKER_RENDEZVOUS=N a build waits until N builds have started (proves parallelism).
+    /// The node probe (`version --format …`) answers as a Windows node of build
+    /// FAKE_NODE_BUILDS' entry for its URL ("URL=BUILD …") or FAKE_NODE_BUILD, else as a Linux
+    /// stand-in. With FAKE_DOCKER_TIMED a node build sleeps FAKE_BUILD_SECS (0.4) and a node
+    /// push FAKE_PUSH_SECS (0.3), each logging "kind URL start end" to docker.log.times.
     fn fake_docker(&self) {
         let script = r#"#!/bin/bash
 # One write per call, so concurrent calls never interleave within a line.
@@ -131,6 +135,27 @@ fi
 if [[ -n "${FAKE_DOCKER_FAIL:-}" && " $* " == *"$FAKE_DOCKER_FAIL"* ]]; then
   echo "fake docker: failing on purpose" >&2; exit 1
 fi
+url=; prev=
+for a in "$@"; do [[ $prev == -H ]] && url=$a; prev=$a; done
+if [[ " $* " == *" version --format "* ]]; then
+  build=${FAKE_NODE_BUILD:-}
+  for e in ${FAKE_NODE_BUILDS:-}; do [[ ${e%=*} == "$url" ]] && build=${e##*=}; done
+  if [[ -n $build ]]; then
+    printf '{"Version":"fake","Os":"windows","Arch":"amd64","KernelVersion":"10.0 %s (%s.1.amd64fre.ge_release.240331-1435)"}\n' "$build" "$build"
+  else
+    printf '{"Version":"fake","Os":"linux","Arch":"amd64","KernelVersion":"6.1.0-fake"}\n'
+  fi
+  exit 0
+fi
+if [[ -n "${FAKE_DOCKER_TIMED:-}" && -n $url ]]; then
+  kind=; secs=
+  if [[ " $* " == *" build "* ]]; then kind=build; secs=${FAKE_BUILD_SECS:-0.4}
+  elif [[ " $* " == *" push "* ]]; then kind=push; secs=${FAKE_PUSH_SECS:-0.3}; fi
+  if [[ -n $kind ]]; then
+    start=$(date +%s.%N); sleep "$secs"
+    printf '%s %s %s %s\n' "$kind" "$url" "$start" "$(date +%s.%N)" >> "$FAKE_DOCKER_LOG.times"
+  fi
+fi
 echo "fake docker: $1 $2 ok"
 "#;
         let p = self.bin().join("docker");
@@ -143,11 +168,43 @@ echo "fake docker: $1 $2 ok"
         argv_lines(&fs::read_to_string(self.log()).unwrap_or_default())
     }
 
-    /// The recorded calls that change something (everything but read-only queries).
+    /// The recorded calls that change something (everything but read-only queries: the
+    /// buildx check and the node probe).
     pub fn mutating_calls(&self) -> Vec<Vec<String>> {
         self.calls()
             .into_iter()
             .filter(|c| !(c.len() >= 2 && c[0] == "buildx" && c[1] == "version"))
+            .filter(|c| {
+                !c.windows(2)
+                    .any(|w| w[0] == "version" && w[1] == "--format")
+            })
+            .collect()
+    }
+
+    /// The node probes recorded (`… -H URL version --format …`), each as its URL.
+    pub fn probes(&self) -> Vec<String> {
+        self.calls()
+            .into_iter()
+            .filter(|c| {
+                c.windows(2)
+                    .any(|w| w[0] == "version" && w[1] == "--format")
+            })
+            .filter_map(|c| {
+                let i = c.iter().position(|a| a == "-H")?;
+                c.get(i + 1).cloned()
+            })
+            .collect()
+    }
+
+    /// The timed node steps (FAKE_DOCKER_TIMED): (kind, URL, start, end) in seconds.
+    pub fn timed(&self) -> Vec<(String, String, f64, f64)> {
+        let text = fs::read_to_string(self.root().join("docker.log.times")).unwrap_or_default();
+        text.lines()
+            .map(|l| {
+                let w: Vec<&str> = l.split_whitespace().collect();
+                let t = |s: &str| s.parse::<f64>().expect("a time");
+                (w[0].to_string(), w[1].to_string(), t(w[2]), t(w[3]))
+            })
             .collect()
     }
 

@@ -27,8 +27,8 @@ use crate::plan::{Kind, Plan, Target};
 use crate::preflight::{self, nodes_of};
 use report::{Report, Status};
 
-/// How long a node may take to answer `docker version` over TLS.
-const NODE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long the local docker CLI may take to say its version.
+const QUERY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// `doctor [TARGET] [IMG…]`: the report for a run of TARGET [default: push-as-linux].
 pub fn run(opts: Opts, target: Option<&str>) -> anyhow::Result<()> {
@@ -144,7 +144,9 @@ fn check_all(cfg: &Config, plan: &Plan) -> anyhow::Result<Report> {
             certs::check_client_cert(&mut r, &s, node, f);
         }
         match (&docker, url_ok && files_ok) {
-            (Some(d), true) => node::check_node(&mut r, &s, node, d),
+            (Some(d), true) => {
+                node::check_node(&mut r, &s, node, d, cfg.node_timeout, cfg.isolation)
+            }
             (None, _) => {}
             (Some(_), false) => r.add(
                 Status::Warn,

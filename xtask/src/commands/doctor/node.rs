@@ -1,16 +1,19 @@
-//! Doctor's checks of a node: its URL, mutual TLS within the deadline (with the cause of a
-//! failure: wrong CA, wrong server name, refused client cert, node down), its OS and build
-//! against the release it builds.
+//! Doctor's checks of a node: its URL, mutual TLS within NODE_TIMEOUT (with the cause of a
+//! failure: wrong CA, wrong server name, refused client cert, node down), its OS and build,
+//! and for the release it builds the isolation a run will use, or why it cannot build it.
 
 use std::path::Path;
+use std::time::Duration;
 
 use serde_json::Value;
 
 use super::report::{first_line, tail_after, Report, Status};
-use super::{url_var, NODE_TIMEOUT};
-use crate::config::{names, Node, URL_PLACEHOLDER};
-use crate::docker::{self, Answer};
-use crate::preflight::cert_var;
+use super::url_var;
+use crate::config::{
+    decide_isolation, isolation_reason, names, Isolation, IsolationChoice, Node, URL_PLACEHOLDER,
+};
+use crate::plan::NodeSays;
+use crate::preflight::{self, cert_var};
 
 pub(super) fn check_url(r: &mut Report, s: &str, node: &Node) -> bool {
     if node.url == URL_PLACEHOLDER {
@@ -31,31 +34,20 @@ pub(super) fn check_url(r: &mut Report, s: &str, node: &Node) -> bool {
     }
 }
 
-/// `docker … -H URL version` over mutual TLS within NODE_TIMEOUT, then the node's OS and
-/// build against the OS version it builds for.
-pub(super) fn check_node(r: &mut Report, s: &str, node: &Node, docker: &Path) {
-    let answer = docker::query(docker, &docker::node_version(node), Some(NODE_TIMEOUT));
-    let server = match answer {
-        Answer::Ok(out) => match serde_json::from_str::<Value>(out.trim()) {
-            Ok(v) if v.is_object() => v,
-            _ => {
-                r.hint(
-                    Status::Fail,
-                    s,
-                    "TLS",
-                    format!("{}: unexpected answer {:?}", node.url, first_line(&out)),
-                    "is this a Docker daemon?".into(),
-                );
-                return;
-            }
-        },
-        Answer::Failed(err) => {
-            let (detail, hint) = node_error(&err, node);
-            r.hint(Status::Fail, s, "TLS", detail, hint);
-            return;
-        }
-        Answer::TimedOut => {
-            let (detail, hint) = node_error("", node);
+/// `docker … -H URL version` over mutual TLS within `wait` (NODE_TIMEOUT), then the node's
+/// OS and build, and the isolation of the release it builds.
+pub(super) fn check_node(
+    r: &mut Report,
+    s: &str,
+    node: &Node,
+    docker: &Path,
+    wait: Duration,
+    choice: IsolationChoice,
+) {
+    let server = match preflight::ask_node(docker, node, wait) {
+        Ok(v) => v,
+        Err(err) => {
+            let (detail, hint) = node_error(err.as_deref().unwrap_or(""), node, wait);
             r.hint(Status::Fail, s, "TLS", detail, hint);
             return;
         }
@@ -67,82 +59,143 @@ pub(super) fn check_node(r: &mut Report, s: &str, node: &Node, docker: &Path) {
         "TLS",
         format!("{}: mutual TLS ok, docker {version}", node.url),
     );
-    check_os(r, s, node, &server);
+    check_os(r, s, node, &server, choice);
 }
 
-/// The node's OS (from `docker version`'s Server part): Windows, and a build at least that
-/// of the OS version it builds for.
-pub(super) fn check_os(r: &mut Report, s: &str, node: &Node, server: &Value) {
-    let os = server["Os"].as_str().unwrap_or("?");
+/// The node's OS (from `docker version`'s Server part) and build, then what a run does with
+/// it: in matrix mode the isolation of the node's release by the compatibility table (or why
+/// the node cannot build it); in compat mode (upstream's argv, no --isolation flag) a warning
+/// when the node is not a 1809 host.
+pub(super) fn check_os(
+    r: &mut Report,
+    s: &str,
+    node: &Node,
+    server: &Value,
+    choice: IsolationChoice,
+) {
     let kernel = server["KernelVersion"].as_str().unwrap_or("?");
-    if os != "windows" {
+    let host = match preflight::node_says(server) {
+        NodeSays::StandIn(os) => {
+            r.hint(
+                Status::Warn,
+                s,
+                "OS",
+                format!(
+                    "{os} (kernel {kernel}): not a Windows node, so its images are not real Windows images; it stands in for {}, with no --isolation flag",
+                    node.os.as_deref().unwrap_or("the compat-mode node")
+                ),
+                "fine for a test stand-in; a real node runs Windows Server".into(),
+            );
+            return;
+        }
+        NodeSays::WindowsUnknownBuild(_) => {
+            r.add(Status::Ok, s, "OS", format!("windows (kernel {kernel})"));
+            let auto = node.os.is_some() && choice == IsolationChoice::Auto;
+            r.hint(
+                if auto { Status::Fail } else { Status::Warn },
+                s,
+                "isolation",
+                format!("cannot read a build number in kernel version {kernel:?}"),
+                "set ISOLATION=process or ISOLATION=hyperv".into(),
+            );
+            return;
+        }
+        NodeSays::Windows(b) => b,
+    };
+    r.add(Status::Ok, s, "OS", format!("windows, build {host}"));
+    let Some(os) = &node.os else {
+        compat_build(r, s, host, choice);
+        return;
+    };
+    let Some(release) = names::windows_build(os) else {
         r.hint(
-            Status::Warn,
+            if choice == IsolationChoice::Auto {
+                Status::Fail
+            } else {
+                Status::Warn
+            },
             s,
-            "OS",
-            format!("{os} (kernel {kernel}): not a Windows node, so its images are not real Windows images"),
-            "fine for a test stand-in; a real node runs Windows Server".into(),
+            "isolation",
+            format!("no known Windows build for release {os}: not compared"),
+            "use 1809, ltsc2022 or ltsc2025, or set ISOLATION=process or ISOLATION=hyperv".into(),
+        );
+        return;
+    };
+    let Ok(table) = decide_isolation(host, release) else {
+        r.hint(
+            Status::Fail,
+            s,
+            "isolation",
+            format!("none: {os} (build {release}) is newer than this node (build {host}), which cannot run {os} containers"),
+            format!(
+                "point {} at a node of build {release} or newer (Windows Server 2025, build 26100, builds 1809, ltsc2022 and ltsc2025), or drop {os} from OS_VERSIONS",
+                url_var(node)
+            ),
+        );
+        return;
+    };
+    let hyperv_needs = ": the node needs the Hyper-V role (nested virtualisation on a cloud VM)";
+    match choice {
+        IsolationChoice::Auto => r.add(
+            Status::Ok,
+            s,
+            "isolation",
+            format!(
+                "{os}: {} ({}){}",
+                table.word(),
+                isolation_reason(host, release),
+                if table == Isolation::HyperV { hyperv_needs } else { "" }
+            ),
+        ),
+        IsolationChoice::Force(Isolation::Process) if table == Isolation::HyperV => r.hint(
+            Status::Fail,
+            s,
+            "isolation",
+            format!("{os}: ISOLATION=process, but build {host} runs {os} (build {release}) containers only with Hyper-V isolation"),
+            "unset ISOLATION (auto chooses per release) or set ISOLATION=hyperv".into(),
+        ),
+        IsolationChoice::Force(f) => r.add(
+            Status::Ok,
+            s,
+            "isolation",
+            format!(
+                "{os}: {} (forced by ISOLATION; auto would choose {}){}",
+                f.word(),
+                table.word(),
+                if f == Isolation::HyperV { hyperv_needs } else { "" }
+            ),
+        ),
+    }
+}
+
+/// Compat mode builds upstream's 1809 images with upstream's argv (no --isolation flag), so
+/// only a 1809 host runs them, with its default process isolation.
+fn compat_build(r: &mut Report, s: &str, host: u32, choice: IsolationChoice) {
+    let want = names::windows_build("1809").unwrap_or(17763);
+    if host == want {
+        return;
+    }
+    if host > want && choice == IsolationChoice::Force(Isolation::HyperV) {
+        r.add(
+            Status::Ok,
+            s,
+            "isolation",
+            format!("hyperv (ISOLATION=hyperv): build {host} runs 1809 containers under Hyper-V"),
         );
         return;
     }
-    let build = windows_build_of(kernel);
-    r.add(
-        Status::Ok,
+    r.hint(
+        Status::Warn,
         s,
-        "OS",
-        match build {
-            Some(b) => format!("windows, build {b}"),
-            None => format!("windows (kernel {kernel})"),
-        },
+        "isolation",
+        format!("compat mode builds 1809 images with upstream's command (no --isolation flag), but this node runs build {host}, not 1809's {want}"),
+        "use a Windows Server 2019 node, or matrix mode (OS_VERSIONS=1809 …), which chooses Hyper-V isolation on a newer host".into(),
     );
-    let Some(want_os) = &node.os else { return };
-    match (names::windows_build(want_os), build) {
-        (Some(want), Some(have)) if have >= want => r.add(
-            Status::Ok,
-            s,
-            "OS build",
-            format!("{have} ≥ {want} ({want_os})"),
-        ),
-        (Some(want), Some(have)) => r.hint(
-            Status::Fail,
-            s,
-            "OS build",
-            format!("{have} is older than {want_os} ({want}): this node cannot run {want_os} containers"),
-            format!(
-                "point {} at a node with Windows build {want} or newer",
-                url_var(node)
-            ),
-        ),
-        (None, _) => r.add(
-            Status::Warn,
-            s,
-            "OS build",
-            format!("no known Windows build for OS version {want_os}: not compared"),
-        ),
-        (Some(_), None) => r.add(
-            Status::Warn,
-            s,
-            "OS build",
-            format!("cannot read a build number in kernel version {kernel:?}"),
-        ),
-    }
-}
-
-/// The build of a Windows kernel version: "10.0 17763 (17763.1.amd64fre.rs5_release…)"
-/// (what a Windows daemon reports) or "10.0.17763.6532".
-pub(super) fn windows_build_of(kernel: &str) -> Option<u32> {
-    let rest = kernel.trim().strip_prefix("10.0")?;
-    let digits: String = rest
-        .trim_start_matches([' ', '.'])
-        .chars()
-        .take_while(|c| c.is_ascii_digit())
-        .collect();
-    digits.parse().ok()
 }
 
 /// What docker's error says went wrong with a node, and the fix. An empty message means the
 /// node did not answer in time.
-pub(super) fn node_error(err: &str, node: &Node) -> (String, String) {
+pub(super) fn node_error(err: &str, node: &Node, wait: Duration) -> (String, String) {
     let url = &node.url;
     let var = url_var(node);
     let certs = node.cert_path.display();
@@ -152,7 +205,7 @@ pub(super) fn node_error(err: &str, node: &Node) -> (String, String) {
     );
     if err.is_empty() || err.contains("i/o timeout") || err.contains("handshake timeout") {
         return (
-            format!("{url}: no answer within {} s", NODE_TIMEOUT.as_secs()),
+            format!("{url}: no answer within {} s (NODE_TIMEOUT)", wait.as_secs()),
             format!("check the host and port in {var}, and that the node's firewall lets TCP 2376 in (install.ps1 opens it)"),
         );
     }

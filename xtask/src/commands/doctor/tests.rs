@@ -5,11 +5,13 @@ use std::path::PathBuf;
 use serde_json::{json, Value};
 
 use super::cli::{parse_cli_version, MIN_DOCKER};
-use super::node::{check_os, node_error, windows_build_of};
+use super::node::{check_os, node_error};
 use super::registry::registry_error;
 use super::report::{Report, Status};
-use crate::config::Node;
+use crate::config::{Isolation, IsolationChoice, Node};
 use crate::preflight::cert_var;
+
+const WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 fn node(os: Option<&str>) -> Node {
     Node {
@@ -38,26 +40,12 @@ fn cli_versions() {
 }
 
 #[test]
-fn windows_builds() {
-    assert_eq!(
-        windows_build_of("10.0 17763 (17763.1.amd64fre.rs5_release.180914-1434)"),
-        Some(17763)
-    );
-    assert_eq!(
-        windows_build_of("10.0 20348 (20348.1.amd64fre.fe_release.210507-1500)"),
-        Some(20348)
-    );
-    assert_eq!(windows_build_of("10.0.26100.2314"), Some(26100));
-    assert_eq!(windows_build_of("6.1.0-13-amd64"), None);
-    assert_eq!(windows_build_of(""), None);
-}
-
-#[test]
 fn node_errors_name_their_cause() {
     let n = node(Some("1809"));
     let (d, h) = node_error(
         "error during connect: Get \"https://127.0.0.1:2376/v1.50/version\": tls: failed to verify certificate: x509: certificate signed by unknown authority",
         &n,
+        WAIT,
     );
     assert!(d.contains("wrong CA"), "{d}");
     assert!(h.contains("cargo xtask tls"), "{h}");
@@ -65,6 +53,7 @@ fn node_errors_name_their_cause() {
     let (d, h) = node_error(
         "error during connect: Get \"https://127.0.0.1:2376/v1.50/version\": tls: failed to verify certificate: x509: certificate is valid for other.example, 127.0.0.2, not 127.0.0.1",
         &n,
+        WAIT,
     );
     assert!(d.contains("wrong server name"), "{d}");
     assert!(
@@ -77,6 +66,7 @@ fn node_errors_name_their_cause() {
     let (d, _) = node_error(
         "error during connect: Get \"https://127.0.0.1:2376/v1.50/version\": remote error: tls: certificate required",
         &n,
+        WAIT,
     );
     assert!(
         d.contains("refused the client certificate (certificate required)"),
@@ -86,13 +76,14 @@ fn node_errors_name_their_cause() {
     let (d, _) = node_error(
         "Cannot connect to the Docker daemon at tcp://127.0.0.1:1. Is the docker daemon running?",
         &n,
+        WAIT,
     );
     assert!(d.contains("node down"), "{d}");
 
-    let (d, _) = node_error("", &n);
-    assert!(d.contains("no answer within 10 s"), "{d}");
+    let (d, _) = node_error("", &n, std::time::Duration::from_secs(3));
+    assert!(d.contains("no answer within 3 s (NODE_TIMEOUT)"), "{d}");
 
-    let (d, h) = node_error("something new", &node(None));
+    let (d, h) = node_error("something new", &node(None), WAIT);
     assert!(d.ends_with("something new"), "{d}");
     assert!(h.contains("REMOTE_DOCKER_URL"), "{h}");
 }
@@ -122,51 +113,91 @@ fn registry_errors() {
     );
 }
 
-fn os_report(os: Option<&str>, server: Value) -> Vec<(Status, &'static str, String)> {
+fn os_report(
+    os: Option<&str>,
+    server: Value,
+    choice: IsolationChoice,
+) -> Vec<(Status, &'static str, String)> {
     let mut r = Report::default();
-    check_os(&mut r, "node", &node(os), &server);
+    check_os(&mut r, "node", &node(os), &server, choice);
     r.checks
         .into_iter()
         .map(|c| (c.status, c.name, c.detail))
         .collect()
 }
 
+const AUTO: IsolationChoice = IsolationChoice::Auto;
+
+fn win(build: u32) -> Value {
+    json!({"Os": "windows", "KernelVersion": format!("10.0 {build} ({build}.1.amd64fre.test)")})
+}
+
 #[test]
-fn node_os_and_build() {
-    let win = |kernel: &str| json!({"Os": "windows", "KernelVersion": kernel});
-    let k1809 = "10.0 17763 (17763.1.amd64fre.rs5_release.180914-1434)";
-    let k2022 = "10.0 20348 (20348.1.amd64fre.fe_release.210507-1500)";
-    // Same build, newer build: ok.
-    let r = os_report(Some("1809"), win(k1809));
-    assert_eq!(r[0].0, Status::Ok, "{r:?}");
-    assert_eq!(
-        r[1],
-        (Status::Ok, "OS build", "17763 ≥ 17763 (1809)".into())
-    );
-    let r = os_report(Some("1809"), win(k2022));
+fn node_os_build_and_the_isolation_of_its_release() {
+    // Same build: process.
+    let r = os_report(Some("1809"), win(17763), AUTO);
+    assert_eq!(r[0], (Status::Ok, "OS", "windows, build 17763".into()));
     assert_eq!(r[1].0, Status::Ok, "{r:?}");
-    // Older than the version it must build: a failure naming both.
-    let r = os_report(Some("ltsc2022"), win(k1809));
-    assert_eq!(r[1].0, Status::Fail, "{r:?}");
+    assert!(r[1].2.starts_with("1809: process (same build"), "{r:?}");
+    // A host newer than the release: Hyper-V, not the old "build ≥ target" ✓ for process.
+    let r = os_report(Some("1809"), win(20348), AUTO);
+    assert_eq!(r[1].0, Status::Ok, "{r:?}");
     assert!(
-        r[1].2.contains("17763 is older than ltsc2022 (20348)"),
+        r[1].2.starts_with("1809: hyperv") && r[1].2.contains("Hyper-V role"),
         "{r:?}"
     );
-    let r = os_report(Some("ltsc2025"), win("10.0.20348.2849"));
+    // 2025 host, 2022 release: process.
+    let r = os_report(Some("ltsc2022"), win(26100), AUTO);
+    assert!(r[1].2.starts_with("ltsc2022: process"), "{r:?}");
+    // Older than the release it must build: a failure naming both builds.
+    let r = os_report(Some("ltsc2022"), win(17763), AUTO);
     assert_eq!(r[1].0, Status::Fail, "{r:?}");
-    // Compat mode: no version to compare against, the build is shown.
-    let r = os_report(None, win(k2022));
-    assert_eq!(r, vec![(Status::Ok, "OS", "windows, build 20348".into())]);
-    // A Linux stand-in: a warning, no build check.
+    assert!(
+        r[1].2
+            .contains("ltsc2022 (build 20348) is newer than this node (build 17763)"),
+        "{r:?}"
+    );
+    let r = os_report(
+        Some("ltsc2025"),
+        json!({"Os": "windows", "KernelVersion": "10.0.20348.2849"}),
+        AUTO,
+    );
+    assert_eq!(r[1].0, Status::Fail, "{r:?}");
+    // Forced process where only Hyper-V runs the release: a failure; forced hyperv: ok.
+    let process = IsolationChoice::Force(Isolation::Process);
+    let hyperv = IsolationChoice::Force(Isolation::HyperV);
+    assert_eq!(
+        os_report(Some("1809"), win(26100), process)[1].0,
+        Status::Fail
+    );
+    assert_eq!(os_report(Some("1809"), win(26100), hyperv)[1].0, Status::Ok);
+    assert_eq!(
+        os_report(Some("ltsc2022"), win(20348), process)[1].0,
+        Status::Ok
+    );
+    // Compat mode: the build is shown; a node that is not 1809's is warned about (upstream's
+    // argv has no isolation flag), unless ISOLATION=hyperv.
+    let r = os_report(None, win(17763), AUTO);
+    assert_eq!(r, vec![(Status::Ok, "OS", "windows, build 17763".into())]);
+    let r = os_report(None, win(20348), AUTO);
+    assert_eq!(r[1].0, Status::Warn, "{r:?}");
+    assert!(r[1].2.contains("not 1809's 17763"), "{r:?}");
+    assert_eq!(os_report(None, win(20348), hyperv)[1].0, Status::Ok);
+    // A Linux stand-in: a warning saying what it stands in for, no build check.
     let r = os_report(
         Some("1809"),
         json!({"Os": "linux", "KernelVersion": "6.1.0-13-amd64"}),
+        AUTO,
     );
     assert_eq!(r.len(), 1, "{r:?}");
     assert_eq!((r[0].0, r[0].1), (Status::Warn, "OS"));
-    // An OS version without a known build: warned, not compared.
-    let r = os_report(Some("20H1"), win(k2022));
-    assert_eq!(r[1].0, Status::Warn, "{r:?}");
+    assert!(r[0].2.contains("stands in for 1809"), "{r:?}");
+    // A release without a known build: auto cannot choose (a failure); forced: a warning.
+    assert_eq!(os_report(Some("20H1"), win(20348), AUTO)[1].0, Status::Fail);
+    assert_eq!(
+        os_report(Some("20H1"), win(20348), hyperv)[1].0,
+        Status::Warn
+    );
 }
 
 #[test]
