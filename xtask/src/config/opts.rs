@@ -98,6 +98,28 @@ pub struct Opts {
     /// the image in the registry was built (read from its label).
     #[arg(long, env = "SKIP_UNCHANGED", global = true, value_name = "0|1", num_args = 0..=1, default_missing_value = "1", help_heading = "Variables")]
     pub skip_unchanged: Option<String>,
+    /// Write a JSON report of the run to FILE at its end (succeeded, failed or interrupted).
+    #[arg(
+        long,
+        env = "REPORT",
+        global = true,
+        value_name = "FILE",
+        help_heading = "Variables"
+    )]
+    pub report: Option<String>,
+    /// Write each step's full output to its own file in DIR (created if missing).
+    #[arg(
+        long,
+        env = "LOG_DIR",
+        global = true,
+        value_name = "DIR",
+        help_heading = "Variables"
+    )]
+    pub log_dir: Option<String>,
+    /// 1: show only a line per step start and end, a failing step's last lines and the
+    /// summary; full output goes to log files (LOG_DIR, else target/xtask-logs/…).
+    #[arg(short = 'q', long, env = "QUIET", global = true, value_name = "0|1", num_args = 0..=1, require_equals = true, default_missing_value = "1", help_heading = "Variables")]
+    pub quiet: Option<String>,
     /// Print the commands instead of running them.
     #[arg(short = 'n', long, global = true)]
     pub dry_run: bool,

@@ -159,6 +159,14 @@ impl Stack {
         Some(serde_json::from_slice(&o.stdout).expect("registry.py inspect json"))
     }
 
+    /// The digest the registry serves for REF (its Docker-Content-Digest), None: nothing.
+    pub fn digest(&self, reference: &str) -> Option<String> {
+        let o = self.py(&["digest", reference]);
+        o.status
+            .success()
+            .then(|| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    }
+
     pub fn delete(&self, reference: &str) {
         let o = self.py(&["delete", reference]);
         assert!(
