@@ -14,8 +14,8 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::commands::tls;
 use crate::config::{
-    self, DryRunArgs, ImagesArg, ImagesDirArg, JsonArg, NodeArgs, Opts, OsArgs, RegistryArgs,
-    RunArgs, SkipArg,
+    self, DryRunArgs, ImagesArg, ImagesDirArg, JsonArg, NodeArgs, Opts, OsArgs, OutputArgs,
+    RegistryArgs, RunArgs, SkipArg,
 };
 use crate::error::{shown, BadInput};
 use crate::plan::Target;
@@ -147,6 +147,8 @@ pub struct Run {
     #[command(flatten)]
     pub skip: SkipArg,
     #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
     pub select: ImagesArg,
     #[command(flatten)]
     pub dir: ImagesDirArg,
@@ -170,6 +172,8 @@ pub struct Sub {
     pub run: RunArgs,
     #[command(flatten)]
     pub skip: SkipArg,
+    #[command(flatten)]
+    pub output: OutputArgs,
     #[command(flatten)]
     pub dir: ImagesDirArg,
     #[command(flatten)]
@@ -279,6 +283,7 @@ impl Run {
             .dry_run(self.dry)
             .run(self.run)
             .skip(self.skip)
+            .output(self.output)
             .images_dir(self.dir)
             .registry(self.registry)
             .nodes(self.nodes)
@@ -294,6 +299,7 @@ impl Sub {
             .dry_run(self.dry)
             .run(self.run)
             .skip(self.skip)
+            .output(self.output)
             .images_dir(self.dir)
             .registry(self.registry)
             .nodes(self.nodes)

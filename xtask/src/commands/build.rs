@@ -1,14 +1,17 @@
 //! `cargo xtask build|push|push-as-linux|sub-*` (make's all-* and sub-* targets): config →
 //! images → plan (pure) → preflight (cheap, read-only; every node probed, which decides each
-//! build's isolation) → execute. With --dry-run the plan is printed instead
-//! (`commands::plan`), its isolation decided by the nodes that are set up.
+//! build's isolation) → execute → the run report (REPORT). With --dry-run the plan is printed
+//! instead (`commands::plan`), its isolation decided by the nodes that are set up.
 
-use std::time::Duration;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use crate::config::{check_certs, Config, Needs, Node, Opts, URL_PLACEHOLDER};
-use crate::images::{self, Wants};
-use crate::plan::{self, Target};
-use crate::{exec, preflight, unchanged};
+use crate::error::BadInput;
+use crate::exec::{self, report};
+use crate::images::{self, Image, Wants};
+use crate::plan::{self, Plan, Target};
+use crate::{preflight, unchanged};
 
 /// Plans TARGET and runs it (or prints it, with --dry-run).
 pub fn run(opts: Opts, target: Target) -> anyhow::Result<()> {
@@ -30,40 +33,83 @@ pub fn run(opts: Opts, target: Target) -> anyhow::Result<()> {
         Config::load(&opts, Needs { node: true })?;
     }
     let docker = preflight::local(&cfg, &plan)?;
-    // The buildx check, the node probe and the skip-unchanged probe only read: all are asked
-    // at once.
-    let nodes = preflight::nodes_of(&cfg, &plan);
+    let started = SystemTime::now();
+    let log_dir = exec::prepare_logs(cfg.log_dir.as_deref(), cfg.quiet, started)?;
+    let mut states = Vec::new();
+    let outcome = execute(&cfg, &images, &mut plan, &docker, &log_dir, &mut states);
+    let finished = SystemTime::now();
+    // Bad input (exit 2: the buildx check, a release its node cannot run) means the run never
+    // got past validation.
+    let validated = !matches!(&outcome, Err(e) if e.downcast_ref::<BadInput>().is_some());
+    let Some(path) = cfg.report.as_deref().filter(|_| validated) else {
+        return outcome;
+    };
+    let run = report::Run {
+        plan: &plan,
+        registry: &cfg.registry,
+        os_versions: &cfg.os_versions,
+        started,
+        finished,
+        states: &states,
+        outcome: &outcome,
+        log_dir: log_dir.as_deref(),
+    };
+    let digests = report::digests(&docker, &run);
+    match report::write(path, &report::document(&run, &digests)) {
+        Ok(()) => eprintln!("xtask: run report written to {}", path.display()),
+        // The run's own failure matters more; a run that worked fails for want of its report.
+        Err(e) if outcome.is_err() => eprintln!("xtask: {e:#}"),
+        Err(e) => return Err(e),
+    }
+    outcome
+}
+
+/// The buildx check, the node probe and the skip-unchanged probe (at once: all only read),
+/// then the plan.
+fn execute(
+    cfg: &Config,
+    images: &[Image],
+    plan: &mut Plan,
+    docker: &Path,
+    log_dir: &Option<PathBuf>,
+    states: &mut Vec<exec::State>,
+) -> anyhow::Result<()> {
+    let target = plan.target.clone();
+    let nodes = preflight::nodes_of(cfg, plan);
     let mut probed = plan.clone();
     let (buildx, decided, probe) = std::thread::scope(|s| {
         let buildx = s.spawn(|| {
             if target.caches() {
-                preflight::buildx(&docker).map(|_| ())
+                preflight::buildx(docker).map(|_| ())
             } else {
                 Ok(())
             }
         });
-        let decided = s.spawn(|| preflight::probe_nodes(&docker, &cfg, &nodes, &mut probed));
+        let decided = s.spawn(|| preflight::probe_nodes(docker, cfg, &nodes, &mut probed));
         let probe = cfg
             .skip_unchanged
-            .then(|| unchanged::probe(&docker, &images, &plan));
+            .then(|| unchanged::probe(docker, images, plan));
         (buildx.join(), decided.join(), probe)
     });
     buildx.map_err(|_| anyhow::anyhow!("the buildx check panicked"))??;
     let decided = decided.map_err(|_| anyhow::anyhow!("the node probe panicked"))??;
-    plan = probed;
-    show(&cfg, &decided);
+    *plan = probed;
+    show(cfg, &decided);
     if let Some(probe) = probe {
-        unchanged::apply(&mut plan, &probe?);
+        unchanged::apply(plan, &probe?);
     }
-    let limits = exec::Limits::new(&plan, cfg.jobs, cfg.node_jobs, cfg.local_jobs);
+    let limits = exec::Limits::new(plan, cfg.jobs, cfg.node_jobs, cfg.local_jobs);
     exec::run(
-        &plan,
+        plan,
         &exec::Options {
-            docker,
+            docker: docker.to_path_buf(),
             limits,
             retries: cfg.retries,
             backoff: Duration::from_secs(1),
+            quiet: cfg.quiet,
+            log_dir: log_dir.clone(),
         },
+        states,
     )
 }
 

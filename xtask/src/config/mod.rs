@@ -18,8 +18,8 @@ pub use isolation::{decide as decide_isolation, reason as isolation_reason};
 pub use isolation::{Isolation, IsolationChoice};
 pub use nodes::{check_certs, kind, read_small};
 pub use opts::{
-    DryRunArgs, ImagesArg, ImagesDirArg, JsonArg, NodeArgs, Opts, OsArgs, RegistryArgs, RunArgs,
-    SkipArg,
+    DryRunArgs, ImagesArg, ImagesDirArg, JsonArg, NodeArgs, Opts, OsArgs, OutputArgs, RegistryArgs,
+    RunArgs, SkipArg,
 };
 use parse::{parse_list, parse_number, parse_switch};
 
@@ -74,6 +74,12 @@ pub struct Config {
     pub json: bool,
     /// Variables that are set but mean nothing in this mode, one line each; `load` prints them.
     pub warnings: Vec<String>,
+    /// REPORT: the run's JSON report is written here (absolute).
+    pub report: Option<PathBuf>,
+    /// LOG_DIR: each step's output goes to a file here (absolute; created at run start).
+    pub log_dir: Option<PathBuf>,
+    /// QUIET: the terminal shows step starts and ends, a failure's tail and the summary.
+    pub quiet: bool,
 }
 
 /// The environment as config reads it: every variable that holds UTF-8 (cli.rs refuses the
@@ -103,6 +109,20 @@ pub struct Needs {
     /// When false (plan, dry-run), a missing URL is shown as a placeholder and the cert
     /// files are not opened — but a value that is set must still be well-formed.
     pub node: bool,
+}
+
+/// A path the run writes (REPORT, LOG_DIR): None when unset, absolute (from the current
+/// folder) when set, refused when set but empty.
+fn output_path(var: &str, v: Option<&str>, hint: &str) -> anyhow::Result<Option<PathBuf>> {
+    match v {
+        None => Ok(None),
+        Some("") => Err(BadInput::new(var, "", "it is empty", hint)),
+        Some(p) => {
+            let p = PathBuf::from(p);
+            let cwd = std::env::current_dir().unwrap_or_default();
+            Ok(Some(if p.is_absolute() { p } else { cwd.join(p) }))
+        }
+    }
 }
 
 impl Config {
@@ -224,6 +244,52 @@ impl Config {
                 "SKIP_UNCHANGED=1 (or --skip-unchanged) skips images whose inputs are unchanged",
             )?;
 
+        let report = output_path(
+            "REPORT",
+            opts.report.as_deref(),
+            "a file whose folder exists, e.g. REPORT=target/run.json",
+        )?;
+        if let Some(r) = report.as_ref().filter(|r| r.is_dir()) {
+            return Err(BadInput::new(
+                "REPORT",
+                r.display().to_string(),
+                "is a folder",
+                "name the JSON file to write, e.g. REPORT=target/run.json",
+            ));
+        }
+        if let Some(folder) = report
+            .as_ref()
+            .and_then(|r| r.parent())
+            .filter(|p| !p.is_dir())
+        {
+            return Err(BadInput::new(
+                "REPORT",
+                opts.report.clone().unwrap_or_default(),
+                format!("its folder {} does not exist", folder.display()),
+                "create the folder first, or name a file in an existing one",
+            ));
+        }
+        let log_dir = output_path(
+            "LOG_DIR",
+            opts.log_dir.as_deref(),
+            "a folder (created if missing), e.g. LOG_DIR=target/logs",
+        )?;
+        if let Some(d) = log_dir.as_ref().filter(|d| d.exists() && !d.is_dir()) {
+            return Err(BadInput::new(
+                "LOG_DIR",
+                d.display().to_string(),
+                "exists and is not a folder",
+                "name a new or existing folder",
+            ));
+        }
+        // A plain switch on the command line, as --skip-unchanged; QUIET=1 means the same.
+        let quiet = opts.quiet
+            || parse_switch(
+                "QUIET",
+                env.get("QUIET"),
+                "QUIET=1 (or --quiet) shows only step starts, ends and the summary",
+            )?;
+
         let nodes = nodes::load_nodes(opts, &os_versions, needs, env)?;
         let warnings = unused_variables(opts, &os_versions, env);
 
@@ -242,6 +308,9 @@ impl Config {
             skip_unchanged,
             json: opts.json,
             warnings,
+            report,
+            log_dir,
+            quiet,
         })
     }
 

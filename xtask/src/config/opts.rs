@@ -30,6 +30,10 @@ pub struct Opts {
     /// `--skip-unchanged` was given (SKIP_UNCHANGED=1 in the environment means the same;
     /// config reads it).
     pub skip_unchanged: bool,
+    pub report: Option<String>,
+    pub log_dir: Option<String>,
+    /// `--quiet` was given (QUIET=1 in the environment means the same; config reads it).
+    pub quiet: bool,
     pub dry_run: bool,
     pub json: bool,
 }
@@ -127,6 +131,22 @@ pub struct SkipArg {
     pub skip_unchanged: bool,
 }
 
+/// What a run leaves behind and shows: its report, its step logs, quiet progress.
+#[derive(clap::Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Output")]
+pub struct OutputArgs {
+    /// Write a JSON report of the run to FILE at its end (succeeded, failed or interrupted).
+    #[arg(long, env = "REPORT", value_name = "FILE")]
+    pub report: Option<String>,
+    /// Write each step's full output to its own file in DIR (created if missing).
+    #[arg(long, env = "LOG_DIR", value_name = "DIR")]
+    pub log_dir: Option<String>,
+    /// Show only a line per step start and end, a failing step's last lines and the summary;
+    /// full output goes to log files (LOG_DIR, else target/xtask-logs/…) [env: QUIET=1].
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
 /// `-n/--dry-run` and `--json` (the plan as JSON, with -n only).
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct DryRunArgs {
@@ -193,6 +213,13 @@ impl Opts {
 
     pub fn skip(mut self, a: SkipArg) -> Opts {
         self.skip_unchanged = a.skip_unchanged;
+        self
+    }
+
+    pub fn output(mut self, a: OutputArgs) -> Opts {
+        self.report = a.report;
+        self.log_dir = a.log_dir;
+        self.quiet = a.quiet;
         self
     }
 

@@ -6,8 +6,10 @@
 //! summary says what finished and what did not. A failed step's message carries the step's
 //! own hint when it has one (`Step::failure_hint`: Hyper-V isolation).
 
+mod logs;
 pub mod manifest;
 mod output;
+pub mod report;
 mod retry;
 mod runner;
 mod scheduler;
@@ -24,11 +26,13 @@ use std::time::{Duration, Instant};
 use crate::docker::process::PidSlot;
 use crate::error::{Interrupted, StepFailed};
 use crate::plan::{Action, Kind, Plan, Step};
+pub use logs::prepare as prepare_logs;
 use output::Output;
 use runner::Runner;
 pub use scheduler::Limits;
 use scheduler::{Decision, Scheduler};
-use summary::{print_summary, State};
+use summary::print_summary;
+pub use summary::State;
 
 /// How the executor behaves; the plan says what it runs.
 #[derive(Debug, Clone)]
@@ -40,6 +44,10 @@ pub struct Options {
     pub retries: u32,
     /// First backoff; doubles on each retry.
     pub backoff: Duration,
+    /// Only step starts and ends, a failure's tail and the summary reach the terminal.
+    pub quiet: bool,
+    /// Each step's output also goes to a file here (`prepare_logs` made it).
+    pub log_dir: Option<PathBuf>,
 }
 
 /// What step threads tell the main thread.
@@ -55,12 +63,13 @@ pub enum Event {
     },
 }
 
-pub fn run(plan: &Plan, opts: &Options) -> anyhow::Result<()> {
+/// Runs the plan; `ended` receives how each step ended (for the run report).
+pub fn run(plan: &Plan, opts: &Options, ended: &mut Vec<State>) -> anyhow::Result<()> {
     signals::install();
     let n = plan.steps.len();
     let started_all = Instant::now();
     let mut sched = Scheduler::new(plan, opts.limits);
-    let mut out = Output::new(plan, opts.limits.jobs);
+    let mut out = Output::new(plan, opts);
     let pids: Vec<PidSlot> = (0..n).map(|_| Arc::new(Mutex::new(None))).collect();
     let (tx, rx): (Sender<Event>, Receiver<Event>) = mpsc::channel();
     let mut failed: Option<usize> = None;
@@ -114,12 +123,14 @@ pub fn run(plan: &Plan, opts: &Options) -> anyhow::Result<()> {
                 if sched.finish(plan, step, result, signal.is_some()) {
                     failed.get_or_insert(step);
                 }
+                out.ended(plan, step, &sched.state[step]);
             }
             Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => {}
         }
     }
     let _ = std::io::stdout().flush();
     print_summary(plan, &sched.state, started_all.elapsed());
+    ended.clone_from(&sched.state);
 
     if let Some(sig) = signal {
         return Err(Interrupted(sig).into());
@@ -130,12 +141,7 @@ pub fn run(plan: &Plan, opts: &Options) -> anyhow::Result<()> {
             State::Failed(_, msg) => msg.clone(),
             _ => String::new(),
         };
-        let tail = out.tail(i);
-        let tail = if tail.is_empty() {
-            String::new()
-        } else {
-            format!("\n  last output:\n    {}", tail.join("\n    "))
-        };
+        let tail = out.failure_detail(plan, i);
         let hint = s
             .failure_hint()
             .map(|h| format!("\n  hint: {h}"))

@@ -1,9 +1,14 @@
 //! What the user sees while a plan runs: `[n/N] what (image)` when a step starts or is
-//! skipped, docker's output line by line (prefixed with its image and node when steps can
-//! interleave), and the last lines of each step kept for its failure message.
+//! skipped and a line with its time when it ends; docker's output line by line (prefixed with
+//! its image and node when steps can interleave) unless quiet; each step's output in its log
+//! file when there is a log folder; the last lines of each step kept for its failure message,
+//! which also names the step's log file.
 
 use std::collections::{HashSet, VecDeque};
 
+use super::logs::Logs;
+use super::summary::State;
+use super::Options;
 use crate::plan::Plan;
 
 /// Lines of a step's output kept for its failure message.
@@ -12,22 +17,38 @@ const TAIL: usize = 8;
 pub struct Output {
     /// Prefix lines with their step: several steps can print at once.
     prefixed: bool,
+    /// Only step starts and ends reach the terminal; output goes to the logs.
+    quiet: bool,
     tails: Vec<VecDeque<String>>,
+    logs: Option<Logs>,
 }
 
 impl Output {
-    pub fn new(plan: &Plan, jobs: usize) -> Output {
+    /// Says where the step logs go, when they go anywhere.
+    pub fn new(plan: &Plan, opts: &Options) -> Output {
         let nodes = plan.steps.iter().map(|s| &s.node).collect::<HashSet<_>>();
+        let logs = opts.log_dir.clone().map(|d| Logs::new(d, plan));
+        if let Some(l) = &logs {
+            eprintln!(
+                "xtask: each step's full output goes to {}/",
+                l.dir.display()
+            );
+        }
         Output {
-            prefixed: jobs > 1 && nodes.len() > 1,
+            prefixed: opts.limits.jobs > 1 && nodes.len() > 1,
+            quiet: opts.quiet,
             tails: vec![VecDeque::new(); plan.steps.len()],
+            logs,
         }
     }
 
-    pub fn started(&self, plan: &Plan, step: usize) {
+    pub fn started(&mut self, plan: &Plan, step: usize) {
         let s = &plan.steps[step];
         let n = plan.steps.len();
         eprintln!("[{}/{n}] {} ({})", s.id, s.what, s.context());
+        if let Some(l) = &mut self.logs {
+            l.open(plan, step);
+        }
     }
 
     pub fn skipped(&self, plan: &Plan, step: usize) {
@@ -39,19 +60,24 @@ impl Output {
 
     /// One line of a step's output (or of xtask about the step), on the stream it came on.
     pub fn line(&mut self, plan: &Plan, step: usize, text: String, stderr: bool) {
-        let line = if self.prefixed {
-            let s = &plan.steps[step];
-            match &s.os {
-                Some(os) => format!("[{} {os}] {text}", s.image),
-                None => format!("[{} {}] {text}", s.image, s.node.label()),
+        if let Some(l) = &mut self.logs {
+            l.line(step, &text);
+        }
+        if !self.quiet {
+            let line = if self.prefixed {
+                let s = &plan.steps[step];
+                match &s.os {
+                    Some(os) => format!("[{} {os}] {text}", s.image),
+                    None => format!("[{} {}] {text}", s.image, s.node.label()),
+                }
+            } else {
+                text.clone()
+            };
+            if stderr {
+                eprintln!("{line}");
+            } else {
+                println!("{line}");
             }
-        } else {
-            text.clone()
-        };
-        if stderr {
-            eprintln!("{line}");
-        } else {
-            println!("{line}");
         }
         let tail = &mut self.tails[step];
         tail.push_back(text);
@@ -60,12 +86,38 @@ impl Output {
         }
     }
 
-    /// The step's last non-blank lines, for its failure message.
-    pub fn tail(&self, step: usize) -> Vec<&str> {
-        self.tails[step]
+    /// A step ended: `[n/N] done in 2.1s: what (image)`, and its log closed.
+    pub fn ended(&mut self, plan: &Plan, step: usize, state: &State) {
+        let s = &plan.steps[step];
+        let n = plan.steps.len();
+        let took = state.took().unwrap_or_default().as_secs_f64();
+        let how = match state {
+            State::Ok(_) => format!("done in {took:.1}s"),
+            State::Failed(..) => format!("FAILED after {took:.1}s"),
+            _ => format!("{} after {took:.1}s", state.key()),
+        };
+        eprintln!("[{}/{n}] {how}: {} ({})", s.id, s.what, s.context());
+        if let Some(l) = &mut self.logs {
+            l.close(step, state);
+        }
+    }
+
+    /// What a failure message adds about the step: its last non-blank lines, and the file
+    /// holding all of them.
+    pub fn failure_detail(&self, plan: &Plan, step: usize) -> String {
+        let tail: Vec<&str> = self.tails[step]
             .iter()
             .map(String::as_str)
             .filter(|l| !l.trim().is_empty())
-            .collect()
+            .collect();
+        let mut out = String::new();
+        if !tail.is_empty() {
+            out.push_str(&format!("\n  last output:\n    {}", tail.join("\n    ")));
+        }
+        if let Some(l) = &self.logs {
+            let path = l.path(&plan.steps[step]);
+            out.push_str(&format!("\n  full output: {}", path.display()));
+        }
+        out
     }
 }

@@ -23,6 +23,25 @@ impl State {
     pub fn done(&self) -> bool {
         matches!(self, State::Ok(_) | State::Skipped)
     }
+
+    /// The state's name in the run report: ok, failed, stopped, skipped, not-started.
+    pub fn key(&self) -> &'static str {
+        match self {
+            State::Ok(_) => "ok",
+            State::Failed(..) => "failed",
+            State::Stopped(_) => "stopped",
+            State::Skipped => "skipped",
+            State::Pending | State::Running(_) => "not-started",
+        }
+    }
+
+    /// How long the step ran, when it ran.
+    pub fn took(&self) -> Option<Duration> {
+        match self {
+            State::Ok(d) | State::Failed(d, _) | State::Stopped(d) => Some(*d),
+            State::Pending | State::Running(_) | State::Skipped => None,
+        }
+    }
 }
 
 pub fn print_summary(plan: &Plan, state: &[State], total: Duration) {
@@ -43,14 +62,13 @@ pub fn print_summary(plan: &Plan, state: &[State], total: Duration) {
         total.as_secs_f64()
     );
     for (s, st) in plan.steps.iter().zip(state) {
-        let (word, took) = match st {
-            State::Ok(d) => ("ok", Some(d)),
-            State::Failed(d, _) => ("FAILED", Some(d)),
-            State::Stopped(d) => ("stopped", Some(d)),
-            State::Skipped => ("skipped", None),
-            State::Pending | State::Running(_) => ("not started", None),
+        let word = match st {
+            State::Failed(..) => "FAILED",
+            State::Pending | State::Running(_) => "not started",
+            _ => st.key(),
         };
-        let took = took
+        let took = st
+            .took()
             .map(|d| format!("{:.1}s", d.as_secs_f64()))
             .unwrap_or_default();
         eprintln!(

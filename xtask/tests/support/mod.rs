@@ -96,7 +96,9 @@ impl World {
         d
     }
 
-    /// bin/docker: appends its argv (unit-separated) as one line to docker.log. Fails with
+    /// bin/docker: appends its argv (unit-separated) as one line to docker.log. Answers
+    /// `buildx imagetools inspect --format '{{json .Manifest}}' TAG` with a descriptor whose
+    /// digest is sha256(TAG), or "not found" when TAG holds FAKE_REGISTRY_MISSING. Fails with
     /// exit 1 when FAKE_DOCKER_FAIL is a substring of " argv "; `buildx version` fails when
     /// FAKE_NO_BUILDX is set; sleeps FAKE_DOCKER_SLEEP seconds on FAKE_DOCKER_SLEEP_ON (as the
     /// sleep process itself, so a signal reaches it); fails FAKE_DOCKER_FLAKY_TIMES times with
@@ -112,6 +114,16 @@ impl World {
 line=$(printf '%s\x1f' "$@"); printf '%s\n' "$line" >> "$FAKE_DOCKER_LOG"
 if [[ "$1 $2" == "buildx version" && -n "${FAKE_NO_BUILDX:-}" ]]; then
   echo "docker: 'buildx' is not a docker command." >&2; exit 1
+fi
+if [[ "$1 $2 $3 $4 $5" == "buildx imagetools inspect --format {{json .Manifest}}" ]]; then
+  # The registry's answer for a tag: a descriptor whose digest is sha256(tag), or "not
+  # found" when the tag holds FAKE_REGISTRY_MISSING.
+  if [[ -n "${FAKE_REGISTRY_MISSING:-}" && "$6" == *"$FAKE_REGISTRY_MISSING"* ]]; then
+    echo "ERROR: $6: not found" >&2; exit 1
+  fi
+  sum=$(printf '%s' "$6" | sha256sum); sum=${sum%% *}
+  printf '{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"sha256:%s","size":1}\n' "$sum"
+  exit 0
 fi
 if [[ -n "${FAKE_DOCKER_RENDEZVOUS:-}" && " $* " == *" build "* ]]; then
   # Wait (FAKE_DOCKER_RENDEZVOUS_WAIT hundredths, default 10 s) until N builds have started:

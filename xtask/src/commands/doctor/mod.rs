@@ -37,14 +37,23 @@ pub fn run(opts: Opts, target: Option<&str>) -> anyhow::Result<()> {
     report(&cfg, &plan)
 }
 
+/// Text: each check printed as it finishes, then the counts. JSON: one document at the end.
 fn report(cfg: &Config, plan: &Plan) -> anyhow::Result<()> {
-    let report = check_all(cfg, plan)?;
+    let report = if cfg.json {
+        check_all(cfg, plan, Report::default())?
+    } else {
+        print!("{}", report::header(cfg, plan));
+        let nodes = nodes_of(cfg, plan);
+        let scopes: Vec<String> = nodes.iter().map(|n| scope(n)).collect();
+        let live = Report::live(scopes.iter().map(String::as_str).chain(["local"]));
+        check_all(cfg, plan, live)?
+    };
     let fails = report.count(Status::Fail);
     if cfg.json {
         let v = report::json(cfg, plan, &report);
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        print!("{}", report::render(cfg, plan, &report));
+        print!("{}", report::footer(&report));
     }
     if fails > 0 {
         let names: Vec<String> = report
@@ -80,8 +89,7 @@ pub(super) fn url_var(node: &Node) -> String {
     }
 }
 
-fn check_all(cfg: &Config, plan: &Plan) -> anyhow::Result<Report> {
-    let mut r = Report::default();
+fn check_all(cfg: &Config, plan: &Plan, mut r: Report) -> anyhow::Result<Report> {
     let target = &plan.target;
 
     // The docker CLI.

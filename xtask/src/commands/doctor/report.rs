@@ -1,5 +1,5 @@
-//! Doctor's report: one check per line (✓ ok, ! warning, ✗ failure with a fix), as text or
-//! JSON, and the summary line.
+//! Doctor's report: one check per line (✓ ok, ! warning, ✗ failure with a fix), printed as
+//! each check finishes (text) or as one document at the end (JSON), and the summary line.
 
 use serde_json::{json, Value};
 
@@ -42,14 +42,37 @@ pub(super) struct Check {
     pub(super) hint: Option<String>,
 }
 
+/// The longest check name ("client cert"): labels line up when printed one by one.
+const NAME_WIDTH: usize = 11;
+
 #[derive(Default)]
 pub(super) struct Report {
     pub(super) checks: Vec<Check>,
+    /// Text mode: each check is printed as it is added, its label padded to this width.
+    live: Option<usize>,
 }
 
 impl Report {
+    /// A report that prints each check as it is added (the user sees progress while a slow
+    /// check — a node behind a firewall, the first build of the cert tool — runs), labels
+    /// padded for the widest scope.
+    pub(super) fn live<'a>(scopes: impl Iterator<Item = &'a str>) -> Report {
+        let w = scopes.map(|s| s.chars().count()).max().unwrap_or(0) + 2 + NAME_WIDTH;
+        Report {
+            checks: Vec::new(),
+            live: Some(w),
+        }
+    }
+
+    fn push(&mut self, c: Check) {
+        if let Some(w) = self.live {
+            print!("{}", line(&c, w));
+        }
+        self.checks.push(c);
+    }
+
     pub(super) fn add(&mut self, status: Status, scope: &str, name: &'static str, detail: String) {
-        self.checks.push(Check {
+        self.push(Check {
             status,
             scope: scope.to_string(),
             name,
@@ -65,7 +88,7 @@ impl Report {
         detail: String,
         hint: String,
     ) {
-        self.checks.push(Check {
+        self.push(Check {
             status,
             scope: scope.to_string(),
             name,
@@ -78,38 +101,33 @@ impl Report {
     }
 }
 
-pub(super) fn render(cfg: &Config, plan: &Plan, report: &Report) -> String {
+/// `doctor TARGET (mode)`: the first line of the text report.
+pub(super) fn header(cfg: &Config, plan: &Plan) -> String {
     let mode = if cfg.is_matrix() {
         format!("matrix mode: {}", cfg.os_versions.join(" "))
     } else {
         "compat mode".to_string()
     };
-    let mut out = format!("doctor {} ({mode})\n", plan.target.name());
-    let label = |c: &Check| format!("{}: {}", c.scope, c.name);
-    let w = report
-        .checks
-        .iter()
-        .map(|c| label(c).chars().count())
-        .max()
-        .unwrap_or(0);
-    for c in &report.checks {
-        out.push_str(&format!(
-            "{}  {:<w$}  {}\n",
-            c.status.mark(),
-            label(c),
-            c.detail
-        ));
-        if let (Some(h), true) = (&c.hint, c.status != Status::Ok) {
-            out.push_str(&format!("   {:<w$}  fix: {h}\n", ""));
-        }
+    format!("doctor {} ({mode})\n", plan.target.name())
+}
+
+/// One check: `✓  scope: name  detail`, and a `fix:` line under a warning or failure.
+pub(super) fn line(c: &Check, w: usize) -> String {
+    let label = format!("{}: {}", c.scope, c.name);
+    let mut out = format!("{}  {label:<w$}  {}\n", c.status.mark(), c.detail);
+    if let (Some(h), true) = (&c.hint, c.status != Status::Ok) {
+        out.push_str(&format!("   {:<w$}  fix: {h}\n", ""));
     }
-    let (f, wn) = (report.count(Status::Fail), report.count(Status::Warn));
-    out.push_str(&match (f, wn) {
+    out
+}
+
+/// The last line of the text report: the counts.
+pub(super) fn footer(report: &Report) -> String {
+    match (report.count(Status::Fail), report.count(Status::Warn)) {
         (0, 0) => "all checks passed\n".to_string(),
         (0, w) => format!("all checks passed, {w} warning{}\n", plural(w)),
         (f, w) => format!("{f} failed, {w} warning{}\n", plural(w)),
-    });
-    out
+    }
 }
 
 pub(super) fn plural(n: usize) -> &'static str {

@@ -1,0 +1,113 @@
+//! The digest each pushed tag resolves to in the registry after the run, as the registry
+//! itself answers: one read-only `docker buildx imagetools inspect --format
+//! '{{json .Manifest}}' TAG` per tag (docker's own credentials and TLS, as `verify` uses),
+//! several at once, each with a deadline. Asked after the run rather than read from docker
+//! push's output, so the three kinds of step that push (node push, buildx cache build,
+//! manifest list) are answered the same way, and the report holds what a consumer pulling
+//! the tag gets now. Nothing is asked after a signal: a run that was interrupted starts
+//! nothing new.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::State;
+use super::{Digest, Run};
+use crate::docker;
+use crate::plan::Kind;
+
+/// How long one answer may take (the registry is usually quick; a dead one must not hang
+/// the end of the run).
+const DEADLINE: Duration = Duration::from_secs(30);
+
+/// Questions in flight at once.
+const AT_ONCE: usize = 8;
+
+/// One entry per step: the digest its pushed tag has now, or why the report has none.
+pub fn digests(docker_cli: &Path, run: &Run) -> Vec<Digest> {
+    let mut out: Vec<Digest> = run
+        .plan
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| match (s.kind(), run.state(i)) {
+            (Kind::Build, _) => Err("a node build pushes nothing (its push step does)".into()),
+            (_, State::Failed(..)) => Err("not pushed: the step failed".into()),
+            (_, State::Stopped(_)) => Err("not pushed: the step was stopped".into()),
+            (_, State::Pending | State::Running(_)) => {
+                Err("not pushed: the step did not start".into())
+            }
+            (_, State::Ok(_) | State::Skipped) if run.interrupted() => {
+                Err("not asked: the run was interrupted (nothing new starts after a signal)".into())
+            }
+            (_, State::Ok(_) | State::Skipped) => Ok(String::new()),
+        })
+        .collect();
+    let ask: Vec<usize> = (0..out.len()).filter(|&i| out[i].is_ok()).collect();
+    if ask.is_empty() {
+        return out;
+    }
+    eprintln!(
+        "xtask: asking the registry for the digest of {} pushed tag{} (report)",
+        ask.len(),
+        if ask.len() == 1 { "" } else { "s" }
+    );
+    for batch in ask.chunks(AT_ONCE) {
+        let answers: Vec<Digest> = std::thread::scope(|scope| {
+            let handles: Vec<_> = batch
+                .iter()
+                .map(|&i| {
+                    let tag = &run.plan.steps[i].tag;
+                    scope.spawn(move || resolve(docker_cli, tag))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|_| Err("lookup panicked".into())))
+                .collect()
+        });
+        for (&i, a) in batch.iter().zip(answers) {
+            out[i] = a;
+        }
+    }
+    out
+}
+
+/// The digest TAG resolves to, or what docker said instead (first line, bounded).
+fn resolve(docker_cli: &Path, tag: &str) -> Digest {
+    let why = |e: String| {
+        let line = e.trim().lines().next().unwrap_or_default();
+        let line: String = line.chars().take(200).collect();
+        format!("the registry did not say: {line}")
+    };
+    let out = docker::query(docker_cli, &docker::inspect_descriptor(tag), Some(DEADLINE))
+        .result()
+        .map_err(why)?;
+    digest_of(&out).ok_or_else(|| why(format!("unexpected answer {:?}", out.trim())))
+}
+
+/// The `digest` of the descriptor docker printed, when it is a sha256 digest.
+fn digest_of(answer: &str) -> Option<String> {
+    let v: Value = serde_json::from_str(answer.trim()).ok()?;
+    let d = v["digest"].as_str()?;
+    let hex = d.strip_prefix("sha256:")?;
+    (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then(|| d.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::digest_of;
+
+    #[test]
+    fn reads_the_descriptor_digest() {
+        let d = format!("sha256:{}", "ab".repeat(32));
+        let answer = format!(
+            r#"{{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"{d}","size":856}}"#
+        );
+        assert_eq!(digest_of(&answer), Some(d));
+        assert_eq!(digest_of(r#"{"digest":"sha256:short"}"#), None);
+        assert_eq!(digest_of("fake docker: buildx imagetools ok"), None);
+        assert_eq!(digest_of(r#"{"size":1}"#), None);
+    }
+}
