@@ -653,8 +653,12 @@ fn check_env_utf8(
         .map(|e| e.to_string_lossy().into_owned())
         .collect();
     let has = |long: &str| sc.get_arguments().any(|a| a.get_long() == Some(long));
+    // Switches whose variable config reads itself (a switch flag has no clap env).
     if has("skip-unchanged") {
         vars.push("SKIP_UNCHANGED".into());
+    }
+    if has("quiet") {
+        vars.push("QUIET".into());
     }
     if has("docker-cert-path") {
         vars.push("HOME".into());
