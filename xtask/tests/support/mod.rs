@@ -108,10 +108,13 @@ impl World {
     /// FAKE_NODE_BUILDS' entry for its URL ("URL=BUILD …") or FAKE_NODE_BUILD, else as a Linux
     /// stand-in. With FAKE_DOCKER_TIMED a node build sleeps FAKE_BUILD_SECS (0.4) and a node
     /// push FAKE_PUSH_SECS (0.3), each logging "kind URL start end" to docker.log.times.
+    /// FAKE_DOCKER_HOOK names a bash file sourced first (after logging), for a test that
+    /// needs answers (it `exit`s for the calls it handles).
     fn fake_docker(&self) {
         let script = r#"#!/bin/bash
 # One write per call, so concurrent calls never interleave within a line.
 line=$(printf '%s\x1f' "$@"); printf '%s\n' "$line" >> "$FAKE_DOCKER_LOG"
+if [[ -n "${FAKE_DOCKER_HOOK:-}" ]]; then source "$FAKE_DOCKER_HOOK"; fi
 if [[ "$1 $2" == "buildx version" && -n "${FAKE_NO_BUILDX:-}" ]]; then
   echo "docker: 'buildx' is not a docker command." >&2; exit 1
 fi
