@@ -222,6 +222,17 @@ fn variables_that_mean_nothing_here_are_named() {
         stderr(&o),
         "xtask: warning: set but not used without OS_VERSIONS (compat mode: one node, REMOTE_DOCKER_URL, certs in DOCKER_CERT_PATH): REMOTE_DOCKER_URL_1809, REMOTE_DOCKER_URL_ltsc2022, DOCKER_CERT_BASE_PATH\n"
     );
+    // REGISTRY_INSECURE did something once (docker manifest's --insecure); now it is said to
+    // be ignored.
+    let o = run(w
+        .xtask()
+        .args(["plan", "build"])
+        .env("REGISTRY_INSECURE", "1"));
+    ok(&o);
+    assert_eq!(
+        stderr(&o),
+        "xtask: warning: REGISTRY_INSECURE is obsolete and ignored: lists are pushed by `docker buildx imagetools`, which needs no --insecure\n"
+    );
 }
 
 #[test]

@@ -202,7 +202,7 @@ impl Config {
         let isolation = isolation::parse(opts.isolation.as_deref())?;
         // Obsolete: lists are pushed by `buildx imagetools`, which takes no --insecure (buildx
         // reaches a loopback registry over HTTP by itself). Still checked, so an old env file
-        // with a wrong value is not silently taken.
+        // with a wrong value is not silently taken, and said to be ignored when set.
         parse_switch(
             "REGISTRY_INSECURE",
             opts.registry_insecure.as_deref(),
@@ -291,7 +291,17 @@ impl Config {
             )?;
 
         let nodes = nodes::load_nodes(opts, &os_versions, needs, env)?;
-        let warnings = unused_variables(opts, &os_versions, env);
+        let mut warnings = unused_variables(opts, &os_versions, env);
+        if opts
+            .registry_insecure
+            .as_deref()
+            .is_some_and(|v| !v.is_empty())
+        {
+            warnings.push(
+                "REGISTRY_INSECURE is obsolete and ignored: lists are pushed by `docker buildx imagetools`, which needs no --insecure"
+                    .to_string(),
+            );
+        }
 
         Ok(Config {
             registry,
