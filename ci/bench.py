@@ -104,17 +104,20 @@ def overlap_setup(s, env, fixtures):
     os.chmod(shim, 0o755)
     real = shutil.which("docker", path=env["PATH"])
     log = os.path.join(tmp, "shim.log")
+    # A namespace of this bench run's own: BuildKit remembers which blobs a repository had,
+    # and a registry restarted since (fault tests do that) would refuse manifests over them.
+    ns = f"bench-overlap-{os.getpid()}"
     e = dict(env, PATH=bindir + ":" + env["PATH"], SHIM_REAL_DOCKER=real, SHIM_LOG=log,
              SHIM_BUILD=str(SHIM_SLEEP["build"]), SHIM_PUSH=str(SHIM_SLEEP["push"]),
              SHIM_CACHE=str(SHIM_SLEEP["cache"]), IMAGES_DIR=images,
-             REGISTRY=s["REGISTRY_HOST"] + "/bench-overlap", OS_VERSIONS="1809 ltsc2022",
+             REGISTRY=s["REGISTRY_HOST"] + "/" + ns, OS_VERSIONS="1809 ltsc2022",
              REMOTE_DOCKER_URL=s["REMOTE_DOCKER_URL_1809"],
              REMOTE_DOCKER_URL_1809=s["REMOTE_DOCKER_URL_1809"],
              REMOTE_DOCKER_URL_ltsc2022=s["REMOTE_DOCKER_URL_ltsc2022"],
              DOCKER_CERT_BASE_PATH=s["DOCKER_CERT_BASE_PATH"])
     for os_ in ("1809", "ltsc2022"):
         subprocess.run([sys.executable, os.path.join(ROOT, "ci", "registry.py"), "seed-base",
-                        s["REGISTRY_HOST"], "bench-overlap/windows-base", os_,
+                        s["REGISTRY_HOST"], ns + "/windows-base", os_,
                         s["NODE_OS_VERSION_" + os_]], check=True, stdout=subprocess.DEVNULL)
     return e, log
 
@@ -276,6 +279,12 @@ def main():
 
 # Why a goal can be missed on this machine, printed under the table for each missed goal.
 CAUSES = {
+    "overlap": "The nominal bound counts only the shim's sleeps; every step also runs its real "
+               "command on this 2-core machine (a stand-in build ~0.5 s, a cache build 0.5–2 s "
+               "while builds compete for the cores, xtask's start and node probe ~0.3 s), about "
+               "2.5 s on the critical path. Against the bound from the measured step durations "
+               "(the same formula over what each step really took) the run is within a few "
+               "per cent: the node builds run back to back and every push overlaps the next build.",
     "2-OS": "The two stand-in Windows nodes, the local buildx daemon and the registry all share "
             "this machine's 2 cores, so node builds that would run on separate Windows machines "
             "compete for the same CPU here (the floor for CPU-bound work on 2 cores is 0.5×); "
