@@ -3,7 +3,7 @@
 //! build's isolation) → execute → the run report (REPORT). With --dry-run the plan is printed
 //! instead (`commands::plan`), its isolation decided by the nodes that are set up.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use crate::config::{check_certs, Config, Needs, Node, Opts, URL_PLACEHOLDER};
@@ -36,7 +36,14 @@ pub fn run(opts: Opts, target: Target) -> anyhow::Result<()> {
     let started = SystemTime::now();
     let log_dir = exec::prepare_logs(cfg.log_dir.as_deref(), cfg.quiet, started)?;
     let mut states = Vec::new();
-    let outcome = execute(&cfg, &images, &mut plan, &docker, &log_dir, &mut states);
+    let outcome = execute(
+        &cfg,
+        &images,
+        &mut plan,
+        &docker,
+        log_dir.as_deref(),
+        &mut states,
+    );
     let finished = SystemTime::now();
     // Bad input (exit 2: the buildx check, a release its node cannot run) means the run never
     // got past validation.
@@ -71,7 +78,7 @@ fn execute(
     images: &[Image],
     plan: &mut Plan,
     docker: &Path,
-    log_dir: &Option<PathBuf>,
+    log_dir: Option<&Path>,
     states: &mut Vec<exec::State>,
 ) -> anyhow::Result<()> {
     let target = plan.target.clone();
@@ -107,7 +114,7 @@ fn execute(
             retries: cfg.retries,
             backoff: Duration::from_secs(1),
             quiet: cfg.quiet,
-            log_dir: log_dir.clone(),
+            log_dir: log_dir.map(Path::to_path_buf),
         },
         states,
     )
