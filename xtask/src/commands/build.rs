@@ -88,7 +88,7 @@ fn execute(
         let decided = s.spawn(|| preflight::probe_nodes(docker, cfg, &nodes, &mut probed));
         let probe = cfg
             .skip_unchanged
-            .then(|| unchanged::probe(docker, images, plan));
+            .then(|| unchanged::probe(docker, images, plan, cfg.registry_timeout));
         (buildx.join(), decided.join(), probe)
     });
     buildx.map_err(|_| anyhow::anyhow!("the buildx check panicked"))??;
@@ -108,6 +108,12 @@ fn execute(
             backoff: Duration::from_secs(1),
             quiet: cfg.quiet,
             log_dir: log_dir.clone(),
+            timeouts: exec::watch::Timeouts {
+                registry: cfg.registry_timeout,
+                node: cfg.node_timeout,
+                idle_check: cfg.step_idle_check,
+                idle: cfg.step_idle_timeout,
+            },
         },
         states,
     )
