@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::config::{check_certs, Config, Needs, Node, Opts, URL_PLACEHOLDER};
 use crate::error::BadInput;
-use crate::exec::{self, report};
+use crate::exec::{self, report, term};
 use crate::images::{self, Image, Wants};
 use crate::plan::{self, Plan, Target};
 use crate::{preflight, unchanged};
@@ -54,11 +54,19 @@ pub fn run(opts: Opts, target: Target) -> anyhow::Result<()> {
         outcome: &outcome,
         log_dir: log_dir.as_deref(),
     };
-    let digests = report::digests(&docker, &run);
+    let digests = report::digests(&docker, &run, cfg.registry_timeout);
+    // Written as the executor writes: a closed stderr (`2>&1 | head`) is no reason to panic.
     match report::write(path, &report::document(&run, &digests)) {
-        Ok(()) => eprintln!("xtask: run report written to {}", path.display()),
+        Ok(()) => {
+            term::write_line(
+                true,
+                &format!("xtask: run report written to {}", path.display()),
+            );
+        }
         // The run's own failure matters more; a run that worked fails for want of its report.
-        Err(e) if outcome.is_err() => eprintln!("xtask: {e:#}"),
+        Err(e) if outcome.is_err() => {
+            term::write_line(true, &format!("xtask: {e:#}"));
+        }
         Err(e) => return Err(e),
     }
     outcome
