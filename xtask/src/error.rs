@@ -1,10 +1,12 @@
 //! Exit codes and the error types that carry them: 0 ok · 1 a step failed · 2 bad input or
-//! config · 130/143 interrupted. Every error is an `anyhow::Error`; `exit` turns a command's result
+//! config · 129/130/143 interrupted (SIGHUP/SIGINT/SIGTERM) · 141 output closed (SIGPIPE).
+//! Every error is an `anyhow::Error`; `exit` turns a command's result
 //! into the process's exit code, so no other module decides one. Also how a value typed by the
 //! user is shown in a message (`shown`, `quoted`): control characters escaped, long values cut,
 //! a password in a URL masked — so no message can rewrite the terminal or flood it.
 
 use std::fmt;
+use std::io::Write;
 use std::process::ExitCode;
 
 /// Bad input found before any work starts (exit 2): names the variable or file, the value,
@@ -181,12 +183,13 @@ pub struct Interrupted(pub i32);
 
 impl fmt::Display for Interrupted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = match self.0 {
-            2 => "SIGINT",
-            15 => "SIGTERM",
-            _ => "a signal",
-        };
-        write!(f, "interrupted by {name}")
+        match self.0 {
+            1 => f.write_str("interrupted by SIGHUP"),
+            2 => f.write_str("interrupted by SIGINT"),
+            13 => f.write_str("output closed (SIGPIPE)"),
+            15 => f.write_str("interrupted by SIGTERM"),
+            _ => f.write_str("interrupted by a signal"),
+        }
     }
 }
 
@@ -208,7 +211,9 @@ pub fn meaning(code: u8) -> &'static str {
     match code {
         0 => "done",
         2 => "bad input",
+        129 => "interrupted by SIGHUP",
         130 => "interrupted by SIGINT",
+        141 => "output closed",
         143 => "interrupted by SIGTERM",
         c if c > 128 => "interrupted",
         _ => "failed",
@@ -218,17 +223,19 @@ pub fn meaning(code: u8) -> &'static str {
 /// Ends the process for a command's result: the error on stderr (bad input with its own
 /// prefix, others with their context chain), then — since make replaces every failure's code
 /// with its own 2 — a last line with xtask's own code, `xtask: exit 2 (bad input)`.
+/// A stderr that is gone (a closed pipe) loses the lines, not the exit code: no panic.
 pub fn exit(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            if e.downcast_ref::<BadInput>().is_some() {
-                eprintln!("xtask: bad input: {e}");
+            let mut err = std::io::stderr().lock();
+            let _ = if e.downcast_ref::<BadInput>().is_some() {
+                writeln!(err, "xtask: bad input: {e}")
             } else {
-                eprintln!("xtask: {}", shown_long(&format!("{e:#}")));
-            }
+                writeln!(err, "xtask: {}", shown_long(&format!("{e:#}")))
+            };
             let code = code(&e);
-            eprintln!("xtask: exit {code} ({})", meaning(code));
+            let _ = writeln!(err, "xtask: exit {code} ({})", meaning(code));
             ExitCode::from(code)
         }
     }

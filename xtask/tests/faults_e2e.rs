@@ -1,14 +1,16 @@
 //! Faults on the real stack: the registry down while pushing (and coming back during the
-//! retries), a node going down mid-run, a Dockerfile that fails to build. Each ends with exit
-//! 1, the failing step, image and node named, dependent steps not started, the summary printed,
+//! retries), a node going down mid-run, a Dockerfile that fails to build, a node or registry
+//! that accepts connections and never answers. Each ends with exit 1, the failing step, image
+//! and node (or the silent registry) named, dependent steps not started, the summary printed,
 //! and no manifest list pointing at a missing image. These tests stop shared pieces of the
 //! stack, so they run one at a time and restore what they stopped.
 
 mod support;
 
 use std::io::{BufRead, BufReader};
-use std::process::{Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use support::stack::Stack;
 
@@ -237,4 +239,120 @@ fn a_run_with_certs_from_another_ca_stops_before_any_step() {
     );
     assert!(t.contains("unknown authority"), "{t}");
     assert!(!t.contains("[1/6]"), "a step started: {t}");
+}
+
+/// A TCP listener on 127.0.0.1 that accepts every connection and never answers: a wedged node
+/// or registry. Stopped (by its pid) when dropped.
+struct Wedged {
+    child: Child,
+    port: u16,
+}
+
+impl Wedged {
+    fn start() -> Wedged {
+        let script = "import socket\n\
+            s = socket.socket()\n\
+            s.bind(('127.0.0.1', 0))\n\
+            s.listen(64)\n\
+            print(s.getsockname()[1], flush=True)\n\
+            held = []\n\
+            while True:\n    held.append(s.accept())\n";
+        let mut child = Command::new("python3")
+            .args(["-c", script])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("port");
+        let port = line.trim().parse().expect("a port number");
+        Wedged { child, port }
+    }
+
+    fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Wedged {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn timed(c: &mut Command) -> (Output, Duration) {
+    let t = Instant::now();
+    let o = c.output().expect("run xtask");
+    (o, t.elapsed())
+}
+
+#[test]
+#[ignore = "needs the loopback stack: make e2e"]
+fn a_wedged_registry_ends_verify_and_a_push_naming_it() {
+    let s = Stack::get();
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let wedged = Wedged::start();
+    let registry = format!("{}/e2e", wedged.host());
+    let silent = format!(
+        "registry {} did not answer within 3 s (limit: REGISTRY_TIMEOUT)",
+        wedged.host()
+    );
+
+    let (o, took) = timed(
+        s.xtask(&registry, &s.fixtures())
+            .args(["verify"])
+            .env("REGISTRY_TIMEOUT", "3"),
+    );
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    assert!(t.contains(&silent), "{t}");
+    assert!(took < Duration::from_secs(15), "{took:?}");
+
+    // The build pulls its base from the stack's registry; the push meets the silent one.
+    let (o, took) = timed(
+        s.xtask(&registry, &s.fixtures())
+            .args(["push", "alpha"])
+            .env("STEP_IDLE_CHECK", "3")
+            .env("REGISTRY_TIMEOUT", "3"),
+    );
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    assert!(
+        t.contains("step 2/2 failed: push") && t.contains("(image alpha, node)"),
+        "{t}"
+    );
+    assert!(t.contains(&silent), "{t}");
+    assert!(t.contains("1 ok, 1 failed, 0 stopped"), "{t}");
+    assert!(took < Duration::from_secs(90), "{took:?}");
+}
+
+#[test]
+#[ignore = "needs the loopback stack: make e2e"]
+fn a_wedged_node_ends_the_run_naming_it() {
+    let s = Stack::get();
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let wedged = Wedged::start();
+    let r = s.namespace("wedgednode");
+    let url = format!("tcp://{}", wedged.host());
+    let (o, took) = timed(
+        s.xtask(&r, &s.fixtures())
+            .args(["push-as-linux", "alpha"])
+            .env("REMOTE_DOCKER_URL", &url)
+            .env("STEP_IDLE_CHECK", "3")
+            .env("NODE_TIMEOUT", "3"),
+    );
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    assert!(
+        t.contains(&format!("node {url}"))
+            && t.contains("within 3 s")
+            && t.contains("NODE_TIMEOUT"),
+        "{t}"
+    );
+    // Found by the probe before the run: no step started.
+    assert!(!t.contains("] build "), "{t}");
+    assert!(took < Duration::from_secs(30), "{took:?}");
+    assert!(s.inspect(&format!("{r}/alpha:1.0")).is_none());
 }

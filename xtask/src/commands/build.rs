@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::config::{check_certs, Config, Needs, Node, Opts, URL_PLACEHOLDER};
 use crate::error::BadInput;
-use crate::exec::{self, report};
+use crate::exec::{self, report, term};
 use crate::images::{self, Image, Wants};
 use crate::plan::{self, Plan, Target};
 use crate::{preflight, unchanged};
@@ -61,11 +61,19 @@ pub fn run(opts: Opts, target: Target) -> anyhow::Result<()> {
         outcome: &outcome,
         log_dir: log_dir.as_deref(),
     };
-    let digests = report::digests(&docker, &run);
+    let digests = report::digests(&docker, &run, cfg.registry_timeout);
+    // Written as the executor writes: a closed stderr (`2>&1 | head`) is no reason to panic.
     match report::write(path, &report::document(&run, &digests)) {
-        Ok(()) => eprintln!("xtask: run report written to {}", path.display()),
+        Ok(()) => {
+            term::write_line(
+                true,
+                &format!("xtask: run report written to {}", path.display()),
+            );
+        }
         // The run's own failure matters more; a run that worked fails for want of its report.
-        Err(e) if outcome.is_err() => eprintln!("xtask: {e:#}"),
+        Err(e) if outcome.is_err() => {
+            term::write_line(true, &format!("xtask: {e:#}"));
+        }
         Err(e) => return Err(e),
     }
     outcome
@@ -95,7 +103,7 @@ fn execute(
         let decided = s.spawn(|| preflight::probe_nodes(docker, cfg, &nodes, &mut probed));
         let probe = cfg
             .skip_unchanged
-            .then(|| unchanged::probe(docker, images, plan));
+            .then(|| unchanged::probe(docker, images, plan, cfg.registry_timeout));
         (buildx.join(), decided.join(), probe)
     });
     buildx.map_err(|_| anyhow::anyhow!("the buildx check panicked"))??;
@@ -115,6 +123,12 @@ fn execute(
             backoff: Duration::from_secs(1),
             quiet: cfg.quiet,
             log_dir: log_dir.map(Path::to_path_buf),
+            timeouts: exec::watch::Timeouts {
+                registry: cfg.registry_timeout,
+                node: cfg.node_timeout,
+                idle_check: cfg.step_idle_check,
+                idle: cfg.step_idle_timeout,
+            },
         },
         states,
     )

@@ -6,6 +6,7 @@
 //! a summary). Exit 1 names every wrong tag.
 
 use std::path::Path;
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
@@ -29,7 +30,7 @@ pub fn run(opts: Opts, target: Option<&str>) -> anyhow::Result<()> {
     let (cfg, plan) = super::plan_for(&opts, &target)?;
     let docker_cli = preflight::find_docker()?;
     preflight::buildx(&docker_cli)?;
-    let rows = check(&docker_cli, &plan);
+    let rows = check(&docker_cli, &plan, cfg.registry_timeout);
     if cfg.json {
         println!("{}", serde_json::to_string_pretty(&json(&plan, &rows))?);
     } else {
@@ -53,18 +54,41 @@ pub fn run(opts: Opts, target: Option<&str>) -> anyhow::Result<()> {
     .into())
 }
 
-/// One row per tag the target pushes, in plan order.
-fn check(docker: &Path, plan: &Plan) -> Vec<Row> {
-    let mut rows = Vec::new();
-    for step in &plan.steps {
-        match (step.kind(), &step.action) {
-            (Kind::Push, _) => rows.push(check_image(docker, &step.tag, "windows/amd64")),
-            (Kind::Cache, _) => rows.push(check_image(docker, &step.tag, "linux/amd64")),
-            (Kind::List, Action::List(spec)) => rows.push(check_list(docker, spec)),
-            _ => {}
-        }
-    }
-    rows
+/// One row per tag the target pushes, in plan order. Every tag is asked at once, each query
+/// within `timeout` (REGISTRY_TIMEOUT): a registry that does not answer costs one timeout, not
+/// one per tag.
+fn check(docker: &Path, plan: &Plan, timeout: Duration) -> Vec<Row> {
+    std::thread::scope(|scope| {
+        let checks: Vec<_> =
+            plan.steps
+                .iter()
+                .filter_map(|step| {
+                    let check =
+                        match (step.kind(), &step.action) {
+                            (Kind::Push, _) => scope
+                                .spawn(|| check_image(docker, &step.tag, "windows/amd64", timeout)),
+                            (Kind::Cache, _) => scope
+                                .spawn(|| check_image(docker, &step.tag, "linux/amd64", timeout)),
+                            (Kind::List, Action::List(spec)) => {
+                                scope.spawn(move || check_list(docker, spec, timeout))
+                            }
+                            _ => return None,
+                        };
+                    Some((step, check))
+                })
+                .collect();
+        checks
+            .into_iter()
+            .map(|(step, check)| {
+                check.join().unwrap_or_else(|_| Row {
+                    tag: step.tag.clone(),
+                    expected: String::new(),
+                    found: "the check panicked".into(),
+                    ok: false,
+                })
+            })
+            .collect()
+    })
 }
 
 fn print_table(plan: &Plan, rows: &[Row]) {
@@ -117,8 +141,8 @@ fn json(plan: &Plan, rows: &[Row]) -> Value {
     })
 }
 
-fn check_image(docker: &Path, tag: &str, want: &str) -> Row {
-    let found = match docker::query(docker, &docker::inspect_config(tag), None).result() {
+fn check_image(docker: &Path, tag: &str, want: &str, timeout: Duration) -> Row {
+    let found = match docker::ask_registry(docker, &docker::inspect_config(tag), timeout) {
         Err(e) => Err(short(&e)),
         Ok(text) => serde_json::from_str::<Value>(&text)
             .map(|v| platforms(&v).join(", "))
@@ -160,7 +184,7 @@ fn platforms(v: &Value) -> Vec<String> {
 /// A list is right when it references exactly the manifests its per-version tags hold now,
 /// each with the os.version that image must carry, one entry per Windows build — the same
 /// judgement the list step and skip-unchanged make (`ListSpec::problems`).
-fn check_list(docker: &Path, spec: &ListSpec) -> Row {
+fn check_list(docker: &Path, spec: &ListSpec, timeout: Duration) -> Row {
     let oses: Vec<&str> = spec.entries.iter().map(|e| e.os.as_str()).collect();
     let expected = format!("list: {} tags' manifests, os.version each", oses.join(" "));
     let row = |found: String, ok: bool| Row {
@@ -169,7 +193,7 @@ fn check_list(docker: &Path, spec: &ListSpec) -> Row {
         found,
         ok,
     };
-    let ask = |argv: &[String]| docker::query(docker, argv, None).result();
+    let ask = |argv: &[String]| docker::ask_registry(docker, argv, timeout);
     let found = match resolve::list(&ask, &spec.list) {
         Ok(f) => f,
         Err(e) => return row(short(&e), false),

@@ -65,12 +65,19 @@ pub struct Config {
     pub local_jobs: Option<usize>,
     /// NODE_JOBS: builds at once on one Windows node (None: the default, 1).
     pub node_jobs: Option<usize>,
-    /// NODE_TIMEOUT: how long a node may take to answer the probe before the run.
+    /// NODE_TIMEOUT: how long a node may take to answer the probe before the run, and the
+    /// check of a silent step.
     pub node_timeout: Duration,
     /// Extra attempts after a transient registry error.
     pub retries: u32,
     /// Skip steps whose output is already in the registry with the same inputs digest.
     pub skip_unchanged: bool,
+    /// REGISTRY_TIMEOUT: how long any registry query may take.
+    pub registry_timeout: Duration,
+    /// STEP_IDLE_CHECK: silence after which a step's node and registry are checked.
+    pub step_idle_check: Duration,
+    /// STEP_IDLE_TIMEOUT: silence after which a step is stopped anyway.
+    pub step_idle_timeout: Duration,
     pub json: bool,
     /// Variables that are set but mean nothing in this mode, one line each; `load` prints them.
     pub warnings: Vec<String>,
@@ -290,6 +297,32 @@ impl Config {
                 "QUIET=1 (or --quiet) shows only step starts, ends and the summary",
             )?;
 
+        let seconds = |var: &str, v: Option<&str>, max: usize, default: u64, hint: &str| {
+            parse_number(var, v, 1..=max, hint)
+                .map(|n| Duration::from_secs(n.map_or(default, |n| n as u64)))
+        };
+        let registry_timeout = seconds(
+            "REGISTRY_TIMEOUT",
+            opts.registry_timeout.as_deref(),
+            3600,
+            30,
+            "seconds a registry may take to answer a query; the default is 30",
+        )?;
+        let step_idle_check = seconds(
+            "STEP_IDLE_CHECK",
+            opts.step_idle_check.as_deref(),
+            86400,
+            60,
+            "seconds of silence before a step's node and registry are checked; the default is 60",
+        )?;
+        let step_idle_timeout = seconds(
+            "STEP_IDLE_TIMEOUT",
+            opts.step_idle_timeout.as_deref(),
+            86400,
+            1800,
+            "seconds of silence after which a step is stopped; the default is 1800",
+        )?;
+
         let nodes = nodes::load_nodes(opts, &os_versions, needs, env)?;
         let mut warnings = unused_variables(opts, &os_versions, env);
         if opts
@@ -316,6 +349,9 @@ impl Config {
             node_timeout,
             retries,
             skip_unchanged,
+            registry_timeout,
+            step_idle_check,
+            step_idle_timeout,
             json: opts.json,
             warnings,
             report,

@@ -27,6 +27,9 @@ pub struct Opts {
     pub node_jobs: Option<String>,
     pub local_jobs: Option<String>,
     pub node_timeout: Option<String>,
+    pub registry_timeout: Option<String>,
+    pub step_idle_check: Option<String>,
+    pub step_idle_timeout: Option<String>,
     /// `--skip-unchanged` was given (SKIP_UNCHANGED=1 in the environment means the same;
     /// config reads it).
     pub skip_unchanged: bool,
@@ -66,6 +69,9 @@ pub struct RegistryArgs {
     /// Obsolete (lists no longer use `docker manifest`); still accepted as 0 or 1.
     #[arg(long, env = "REGISTRY_INSECURE", value_name = "0|1")]
     pub registry_insecure: Option<String>,
+    /// Seconds the registry may take to answer a query [default: 30].
+    #[arg(long, env = "REGISTRY_TIMEOUT", value_name = "S")]
+    pub registry_timeout: Option<String>,
 }
 
 /// The Windows nodes and how to reach them.
@@ -88,7 +94,8 @@ pub struct NodeArgs {
     /// release), process or hyperv (forced for every build) [default: auto].
     #[arg(long, env = "ISOLATION", value_name = "auto|process|hyperv")]
     pub isolation: Option<String>,
-    /// Seconds a node may take to answer the probe made before the run [default: 10].
+    /// Seconds a node may take to answer the probe made before the run, and the check of a
+    /// silent step [default: 10].
     #[arg(long, env = "NODE_TIMEOUT", value_name = "S")]
     pub node_timeout: Option<String>,
 }
@@ -120,6 +127,14 @@ pub struct RunArgs {
     /// Extra attempts after a transient registry error on push/list/cache [default: 3].
     #[arg(long, env = "RETRIES", value_name = "N")]
     pub retries: Option<String>,
+    /// Seconds a step may print nothing before its node and registry are checked, and again
+    /// after each further such silence; one that does not answer ends the step [default: 60].
+    #[arg(long, env = "STEP_IDLE_CHECK", value_name = "S")]
+    pub step_idle_check: Option<String>,
+    /// Seconds a step may print nothing at all, even though its node and registry answer
+    /// [default: 1800].
+    #[arg(long, env = "STEP_IDLE_TIMEOUT", value_name = "S")]
+    pub step_idle_timeout: Option<String>,
 }
 
 /// `--skip-unchanged` (SKIP_UNCHANGED=1).
@@ -185,6 +200,7 @@ impl Opts {
     pub fn registry(mut self, a: RegistryArgs) -> Opts {
         self.registry = a.registry;
         self.registry_insecure = a.registry_insecure;
+        self.registry_timeout = a.registry_timeout;
         self
     }
 
@@ -208,6 +224,8 @@ impl Opts {
         self.node_jobs = a.node_jobs;
         self.local_jobs = a.local_jobs;
         self.retries = a.retries;
+        self.step_idle_check = a.step_idle_check;
+        self.step_idle_timeout = a.step_idle_timeout;
         self
     }
 

@@ -1,13 +1,29 @@
 //! The one way xtask runs a docker child: stdin closed, stdout and stderr read line by line on
 //! threads of their own (a chatty child never blocks on a full pipe), each line either handed
 //! on as it comes (the executor streams build output) or kept (queries read JSON), the last
-//! lines kept for error messages, an optional deadline after which the child is killed, and
-//! its pid published while it runs so a signal handler can stop it.
+//! lines kept for error messages. Nothing waits forever: a query has a deadline after which
+//! the child is killed; a step has a watch that is asked what to do each time the child has
+//! been silent for a while. And nothing outlives xtask:
+//!
+//! - a stop flag (set when xtask is stopping: a signal, its output closed) keeps a child from
+//!   starting — it is read again in the forked child just before `exec`, so a signal that
+//!   arrives while a step goes from one command to the next cannot let one more through — and
+//!   stops a running one: SIGTERM (docker cancels its build or push), SIGKILL after a grace;
+//! - every child is its own process group, so a terminal's Ctrl-C reaches xtask alone, which
+//!   decides, and stopping a child also stops the plugin (buildx) it started;
+//! - every child gets SIGKILL when xtask dies, even by SIGKILL (`PR_SET_PDEATHSIG`). The
+//!   kernel sends it when the *thread* that forked the child ends; `run` forks on the caller's
+//!   thread and returns only once the child has ended, so that thread outlives the child.
+//!
+//! Three libc calls through plain FFI, as in `exec::signals`: a crate for them would cost more
+//! compile time than the lines it saves.
 
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read};
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -15,11 +31,23 @@ use std::time::{Duration, Instant};
 /// Lines of output kept for an error message.
 const TAIL: usize = 20;
 
-/// Where a running child's pid is published (None while nothing runs).
-pub type PidSlot = Arc<Mutex<Option<u32>>>;
+/// How long a child asked to stop (SIGTERM) may take before it is killed: docker cancels a
+/// remote build or push in a second or two; one that hangs on a dead peer is not waited for.
+pub const STOP_GRACE: Duration = Duration::from_secs(10);
+
+/// How often a running child is looked at (exit, stop flag, deadline, watch).
+const POLL: Duration = Duration::from_millis(20);
 
 /// Receives each line of output as it comes: (text, from stderr).
 pub type LineSink = Arc<dyn Fn(String, bool) + Send + Sync>;
+
+/// What to do about a child that has been silent: called with how long it has printed nothing;
+/// `Some(why)` ends it (SIGTERM, SIGKILL after `STOP_GRACE`), `None` lets it go on.
+pub struct Watch<'a> {
+    /// Silence before the first call, and between calls while the silence lasts.
+    pub every: Duration,
+    pub check: &'a dyn Fn(Duration) -> Option<String>,
+}
 
 /// What to run and how.
 pub struct Spec<'a> {
@@ -32,7 +60,9 @@ pub struct Spec<'a> {
     pub sink: Option<LineSink>,
     /// Keep stdout (to read it) even when there is a sink: only stderr streams then.
     pub keep_stdout: bool,
-    pub pid: Option<&'a PidSlot>,
+    /// Set when xtask is stopping: the child is not started, or is stopped.
+    pub stop: Option<&'static AtomicBool>,
+    pub watch: Option<Watch<'a>>,
 }
 
 /// How a child ended.
@@ -43,6 +73,10 @@ pub enum Exit {
     Failed(String),
     /// Still running at the deadline: killed.
     TimedOut,
+    /// xtask is stopping (the stop flag): not started, or stopped, or it failed meanwhile.
+    Stopped,
+    /// Ended because the watch said so: its reason.
+    Abandoned(String),
     /// It could not be started (or waited for): why.
     Error(String),
 }
@@ -60,72 +94,126 @@ pub struct Finished {
 }
 
 pub fn run(spec: Spec) -> Finished {
-    let not_started = |why: String| Finished {
-        exit: Exit::Error(why),
+    let ended = |exit: Exit| Finished {
+        exit,
         stdout: String::new(),
         stderr: String::new(),
         tail: Vec::new(),
     };
+    let stopping = || spec.stop.is_some_and(|s| s.load(Ordering::SeqCst));
+    if stopping() {
+        return ended(Exit::Stopped);
+    }
     let mut cmd = Command::new(spec.program);
     cmd.args(spec.argv.iter().skip(1))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    let parent = std::process::id() as i32;
+    let stop = spec.stop;
+    // SAFETY: the hook runs in the forked child before exec and calls only async-signal-safe
+    // functions (setpgid, prctl, getppid, an atomic load); it allocates nothing.
+    unsafe {
+        cmd.pre_exec(move || {
+            sys::own_group();
+            sys::die_with_parent();
+            // xtask died before the line above: nobody would send the signal.
+            if sys::parent() != parent {
+                return Err(io::Error::from_raw_os_error(sys::EINTR));
+            }
+            if stop.is_some_and(|s| s.load(Ordering::SeqCst)) {
+                return Err(io::Error::from_raw_os_error(sys::EINTR));
+            }
+            Ok(())
+        });
+    }
     let mut child = match cmd.spawn() {
         Ok(c) => c,
-        Err(e) => return not_started(format!("cannot run {}: {e}", spec.program.display())),
+        Err(_) if stopping() => return ended(Exit::Stopped),
+        Err(e) => {
+            return ended(Exit::Error(format!(
+                "cannot run {}: {e}",
+                spec.program.display()
+            )))
+        }
     };
-    if let Some(slot) = spec.pid {
-        *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(child.id());
-    }
+    let pid = child.id() as i32;
+    let started = Instant::now();
+    // Milliseconds after `started` of the last line of output (either stream).
+    let last_line = Arc::new(AtomicU64::new(0));
     let tail = Arc::new(Mutex::new(VecDeque::new()));
     let out = child.stdout.take().map(|s| {
-        pump(
-            s,
-            false,
-            spec.sink.clone().filter(|_| !spec.keep_stdout),
-            tail.clone(),
-        )
+        let sink = spec.sink.clone().filter(|_| !spec.keep_stdout);
+        pump(s, false, sink, tail.clone(), started, last_line.clone())
     });
-    let err = child
-        .stderr
-        .take()
-        .map(|s| pump(s, true, spec.sink.clone(), tail.clone()));
-    let until = spec.deadline.map(|d| Instant::now() + d);
+    let err = child.stderr.take().map(|s| {
+        let sink = spec.sink.clone();
+        pump(s, true, sink, tail.clone(), started, last_line.clone())
+    });
+    let silent_since = || started + Duration::from_millis(last_line.load(Ordering::SeqCst));
+    let until = spec.deadline.map(|d| started + d);
+    let mut next_check = spec.watch.as_ref().map(|w| started + w.every);
+    // Why xtask ended the child, and when it sent SIGTERM (None: already killed).
+    let mut ending: Option<(Exit, Option<Instant>)> = None;
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break Ok(status),
-            Ok(None) if until.is_none_or(|u| Instant::now() < u) => {
-                thread::sleep(Duration::from_millis(20))
-            }
-            Ok(None) => {
-                let _ = child.kill();
+            Ok(None) => {}
+            Err(e) => {
+                sys::signal_group(pid, sys::SIGKILL);
                 let _ = child.wait();
-                break Err(Exit::TimedOut);
+                break Err(Exit::Error(format!("waiting for docker failed: {e}")));
             }
-            Err(e) => break Err(Exit::Error(format!("waiting for docker failed: {e}"))),
         }
+        let now = Instant::now();
+        if let Some((_, asked)) = &mut ending {
+            if asked.is_some_and(|t| now.duration_since(t) > STOP_GRACE) {
+                sys::signal_group(pid, sys::SIGKILL);
+                *asked = None;
+            }
+        } else if stopping() {
+            sys::signal_group(pid, sys::SIGTERM);
+            ending = Some((Exit::Stopped, Some(now)));
+        } else if until.is_some_and(|u| now >= u) {
+            // A query that hangs has nothing to cancel: killed at once.
+            sys::signal_group(pid, sys::SIGKILL);
+            ending = Some((Exit::TimedOut, None));
+        } else if let (Some(w), Some(at)) = (&spec.watch, next_check) {
+            let quiet = silent_since();
+            if now >= at.max(quiet + w.every) {
+                let why = (w.check)(now.duration_since(quiet));
+                match why {
+                    // A line that came while the check ran means the child is alive.
+                    Some(why) if silent_since() == quiet => {
+                        sys::signal_group(pid, sys::SIGTERM);
+                        ending = Some((Exit::Abandoned(why), Some(Instant::now())));
+                    }
+                    _ => next_check = Some(Instant::now() + w.every),
+                }
+            }
+        }
+        thread::sleep(POLL);
     };
-    if let Some(slot) = spec.pid {
-        *slot.lock().unwrap_or_else(|e| e.into_inner()) = None;
-    }
-    let (stdout, stderr) = match &status {
-        // A plugin docker started (buildx) may still hold the pipes of a killed child open:
-        // its readers are left to finish on their own.
-        Err(Exit::TimedOut) => (String::new(), String::new()),
+    let tail: Vec<String> = tail
+        .lock()
+        .map(|t| t.iter().cloned().collect())
+        .unwrap_or_default();
+    let exit = match (status, ending) {
+        // Finished its work before the signal took effect: done is done.
+        (Ok(s), _) if s.success() => Exit::Success,
+        (_, Some((why, _))) => why,
+        (Ok(_), None) if stopping() => Exit::Stopped,
+        (Ok(s), None) => Exit::Failed(s.to_string()),
+        (Err(e), None) => e,
+    };
+    let (stdout, stderr) = match exit {
+        // A plugin docker started (buildx) may still hold the pipes of a child that was
+        // ended: its readers are left to finish on their own.
+        Exit::TimedOut | Exit::Stopped | Exit::Abandoned(_) => (String::new(), String::new()),
         _ => (
             out.and_then(|h| h.join().ok()).unwrap_or_default(),
             err.and_then(|h| h.join().ok()).unwrap_or_default(),
         ),
-    };
-    let tail = tail
-        .lock()
-        .map(|t| t.iter().cloned().collect())
-        .unwrap_or_default();
-    let exit = match status {
-        Ok(s) if s.success() => Exit::Success,
-        Ok(s) => Exit::Failed(s.to_string()),
-        Err(e) => e,
     };
     Finished {
         exit,
@@ -141,12 +229,15 @@ fn pump<R: Read + Send + 'static>(
     stderr: bool,
     sink: Option<LineSink>,
     tail: Arc<Mutex<VecDeque<String>>>,
+    started: Instant,
+    last_line: Arc<AtomicU64>,
 ) -> thread::JoinHandle<String> {
     thread::spawn(move || {
         let mut kept = String::new();
         let mut reader = BufReader::new(stream);
         let mut buf = Vec::new();
         while matches!(reader.read_until(b'\n', &mut buf), Ok(n) if n > 0) {
+            last_line.store(started.elapsed().as_millis() as u64, Ordering::SeqCst);
             let text = String::from_utf8_lossy(&buf)
                 .trim_end_matches(['\n', '\r'])
                 .to_string();
@@ -167,4 +258,181 @@ fn pump<R: Read + Send + 'static>(
         }
         kept
     })
+}
+
+/// The libc calls: process groups, signals, the parent-death signal.
+mod sys {
+    pub const SIGTERM: i32 = 15;
+    pub const SIGKILL: i32 = 9;
+    pub const EINTR: i32 = 4;
+
+    extern "C" {
+        fn kill(pid: i32, sig: i32) -> i32;
+        fn setpgid(pid: i32, pgid: i32) -> i32;
+        fn getppid() -> i32;
+        #[cfg(target_os = "linux")]
+        fn prctl(option: i32, ...) -> i32;
+    }
+
+    /// Sends `sig` to the child's process group (the child and the plugin it started), or to
+    /// the child alone if it has no group of its own yet.
+    pub fn signal_group(pid: i32, sig: i32) {
+        // SAFETY: plain syscall wrappers; a group or pid that is gone yields ESRCH, ignored.
+        unsafe {
+            if kill(-pid, sig) != 0 {
+                kill(pid, sig);
+            }
+        }
+    }
+
+    /// In a forked child: a process group of its own (the terminal's Ctrl-C goes to xtask's).
+    pub fn own_group() {
+        // SAFETY: setpgid(0, 0) changes only the calling process.
+        unsafe {
+            setpgid(0, 0);
+        }
+    }
+
+    /// The parent's pid (1 or a subreaper once the parent died).
+    pub fn parent() -> i32 {
+        // SAFETY: getppid cannot fail.
+        unsafe { getppid() }
+    }
+
+    /// In a forked child: SIGKILL when the thread that forked it (and so xtask) dies.
+    pub fn die_with_parent() {
+        #[cfg(target_os = "linux")]
+        // SAFETY: prctl(PR_SET_PDEATHSIG = 1, sig) only sets a flag on the calling process.
+        unsafe {
+            prctl(1, SIGKILL as std::ffi::c_ulong);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+    use std::path::PathBuf;
+
+    fn bin(name: &str) -> PathBuf {
+        which::which(name).expect("on PATH")
+    }
+
+    fn argv(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| w.to_string()).collect()
+    }
+
+    fn spec<'a>(program: &'a Path, argv: &'a [String]) -> Spec<'a> {
+        Spec {
+            program,
+            argv,
+            deadline: None,
+            sink: None,
+            keep_stdout: true,
+            stop: None,
+            watch: None,
+        }
+    }
+
+    #[test]
+    fn a_set_stop_flag_starts_nothing() {
+        static STOP: AtomicBool = AtomicBool::new(true);
+        let dir = std::env::temp_dir().join(format!("xtask-stop-{}", std::process::id()));
+        let touch = bin("touch");
+        let a = argv(&["touch", &dir.display().to_string()]);
+        let f = run(Spec {
+            stop: Some(&STOP),
+            ..spec(&touch, &a)
+        });
+        assert_eq!(f.exit, Exit::Stopped);
+        assert!(!dir.exists(), "the child ran");
+    }
+
+    #[test]
+    fn a_running_child_is_stopped_when_the_flag_is_set() {
+        static STOP: AtomicBool = AtomicBool::new(false);
+        let sleep = bin("sleep");
+        let a = argv(&["sleep", "30"]);
+        let t = Instant::now();
+        let setter = thread::spawn(|| {
+            thread::sleep(Duration::from_millis(300));
+            STOP.store(true, Ordering::SeqCst);
+        });
+        let f = run(Spec {
+            stop: Some(&STOP),
+            ..spec(&sleep, &a)
+        });
+        let _ = setter.join();
+        assert_eq!(f.exit, Exit::Stopped);
+        assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    }
+
+    #[test]
+    fn a_silent_child_is_ended_when_the_watch_says_so() {
+        let sh = bin("sh");
+        let a = argv(&["sh", "-c", "echo started; exec sleep 30"]);
+        let asked = Cell::new(None);
+        let check = |silent: Duration| {
+            asked.set(Some(silent));
+            Some("the node did not answer".to_string())
+        };
+        let t = Instant::now();
+        let f = run(Spec {
+            watch: Some(Watch {
+                every: Duration::from_millis(300),
+                check: &check,
+            }),
+            ..spec(&sh, &a)
+        });
+        assert_eq!(f.exit, Exit::Abandoned("the node did not answer".into()));
+        assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+        let silent = asked.get().expect("the watch was asked");
+        assert!(silent >= Duration::from_millis(300), "{silent:?}");
+        assert_eq!(f.tail, ["started"]);
+    }
+
+    #[test]
+    fn the_watch_is_asked_only_about_silence_and_again_while_it_lasts() {
+        let sh = bin("sh");
+        let calls = Cell::new(0);
+        let check = |_| {
+            calls.set(calls.get() + 1);
+            None
+        };
+        let watch = || Watch {
+            every: Duration::from_millis(400),
+            check: &check,
+        };
+        // A line every 100 ms: never silent for 400 ms.
+        let chatty = argv(&[
+            "sh",
+            "-c",
+            "for i in 1 2 3 4 5 6 7 8 9 10; do echo $i; sleep 0.1; done",
+        ]);
+        let f = run(Spec {
+            watch: Some(watch()),
+            ..spec(&sh, &chatty)
+        });
+        assert_eq!(f.exit, Exit::Success);
+        assert_eq!(calls.get(), 0);
+        // Silent for 1.5 s: asked about every 400 ms, and let go on.
+        let quiet = argv(&["sh", "-c", "sleep 1.5"]);
+        let f = run(Spec {
+            watch: Some(watch()),
+            ..spec(&sh, &quiet)
+        });
+        assert_eq!(f.exit, Exit::Success);
+        assert!((2..=4).contains(&calls.get()), "{}", calls.get());
+    }
+
+    #[test]
+    fn output_and_exit_status_come_back() {
+        let sh = bin("sh");
+        let a = argv(&["sh", "-c", "echo out; echo err >&2; exit 3"]);
+        let f = run(spec(&sh, &a));
+        assert_eq!(f.exit, Exit::Failed("exit status: 3".into()));
+        assert_eq!(f.stdout, "out\n");
+        assert_eq!(f.stderr, "err\n");
+    }
 }

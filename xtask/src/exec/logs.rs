@@ -150,7 +150,10 @@ impl Logs {
     fn failed(&mut self, what: String) {
         if !self.warned {
             self.warned = true;
-            eprintln!("xtask: warning: a step log is incomplete ({what})");
+            super::term::write_line(
+                true,
+                &format!("xtask: warning: a step log is incomplete ({what})"),
+            );
         }
     }
 }

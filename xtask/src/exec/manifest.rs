@@ -119,15 +119,15 @@ fn stop_if_signalled() -> Result<(), String> {
     }
 }
 
-/// One read-only query through the step's runner (its output in the step's stream, its pid
-/// where a signal finds it).
+/// One read-only query through the step's runner (its output in the step's stream, stopped
+/// with the run), within REGISTRY_TIMEOUT: a registry that does not answer is named.
 fn query(runner: &Runner, argv: &[String]) -> Result<String, String> {
     runner
-        .run(argv, true)
+        .run(argv, true, Some(runner.registry_timeout))
         .map(|o| o.stdout)
         .map_err(|(msg, tail)| {
             let said = tail.join(" / ");
-            if said.is_empty() {
+            if said.is_empty() || runner.gave_up.get() {
                 msg
             } else {
                 said

@@ -2,9 +2,12 @@
 //! through the process helper, never a shell), its output streamed back line by line; this
 //! thread schedules: a step starts when every step it waits for has succeeded and its lane has
 //! room (`scheduler`: per node, per local lane, JOBS overall). The first failure stops new
-//! steps from starting; Ctrl-C/SIGTERM stops the running docker children. Either way the
-//! summary says what finished and what did not. A failed step's message carries the step's
-//! own hint when it has one (`Step::failure_hint`: Hyper-V isolation).
+//! steps from starting. A signal (SIGINT, SIGTERM, SIGHUP) or output that can no longer be
+//! written stops everything: no docker command starts any more, inside a step neither, the
+//! running ones are stopped, and those steps are reported `stopped`. Either way the summary
+//! says what finished and what did not. Nothing waits forever: see `watch`. A failed step's
+//! message carries the step's own hint when it has one (`Step::failure_hint`: Hyper-V
+//! isolation).
 
 mod logs;
 pub mod manifest;
@@ -15,15 +18,15 @@ mod runner;
 mod scheduler;
 pub mod signals;
 mod summary;
+pub mod term;
+pub mod watch;
 
-use std::io::Write;
+use std::cell::Cell;
 use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
-use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::docker::process::PidSlot;
 use crate::error::{Interrupted, StepFailed};
 use crate::plan::{Action, Kind, Plan, Step};
 pub use logs::prepare as prepare_logs;
@@ -33,6 +36,7 @@ pub use scheduler::Limits;
 use scheduler::{Decision, Scheduler};
 use summary::print_summary;
 pub use summary::State;
+use watch::{StepWatch, Timeouts};
 
 /// How the executor behaves; the plan says what it runs.
 #[derive(Debug, Clone)]
@@ -48,6 +52,8 @@ pub struct Options {
     pub quiet: bool,
     /// Each step's output also goes to a file here (`prepare_logs` made it).
     pub log_dir: Option<PathBuf>,
+    /// How long a registry or node may keep a step waiting.
+    pub timeouts: Timeouts,
 }
 
 /// What step threads tell the main thread.
@@ -60,6 +66,8 @@ pub enum Event {
     Done {
         step: usize,
         result: Result<(), String>,
+        /// Ended because xtask is stopping (a signal, closed output), not by its own fault.
+        stopped: bool,
     },
 }
 
@@ -70,46 +78,29 @@ pub fn run(plan: &Plan, opts: &Options, ended: &mut Vec<State>) -> anyhow::Resul
     let started_all = Instant::now();
     let mut sched = Scheduler::new(plan, opts.limits);
     let mut out = Output::new(plan, opts);
-    let pids: Vec<PidSlot> = (0..n).map(|_| Arc::new(Mutex::new(None))).collect();
     let (tx, rx): (Sender<Event>, Receiver<Event>) = mpsc::channel();
+    let pushes = plan.steps.iter().any(|s| s.kind() != Kind::Build);
     let mut failed: Option<usize> = None;
-    let mut signal: Option<i32> = None;
-    let mut signalled_at: Option<Instant> = None;
-    let mut killed = false;
+    let mut announced = false;
     loop {
-        // A docker child that ignores SIGTERM for 10 s is killed: nothing is left running.
-        if !killed && signalled_at.is_some_and(|t| t.elapsed() > Duration::from_secs(10)) {
-            killed = true;
-            for slot in &pids {
-                if let Some(pid) = *slot.lock().unwrap_or_else(|e| e.into_inner()) {
-                    signals::kill_hard(pid);
-                }
-            }
-        }
-        if signal.is_none() {
-            if let Some(sig) = signals::caught() {
-                signal = Some(sig);
-                signalled_at = Some(Instant::now());
-                eprintln!(
-                    "\nxtask: {} received, stopping running steps",
-                    Interrupted(sig)
-                );
-                for slot in &pids {
-                    if let Some(pid) = *slot.lock().unwrap_or_else(|e| e.into_inner()) {
-                        signals::terminate(pid);
-                    }
-                }
-            }
+        // The step threads read the same flag: their children stop, nothing new starts.
+        let stopping = signals::caught();
+        if let (Some(sig), false) = (stopping, announced) {
+            announced = true;
+            term::write_line(
+                true,
+                &format!("\nxtask: {}, stopping running steps", Interrupted(sig)),
+            );
         }
         // Start what is ready, in plan order, while there is room.
-        if failed.is_none() && signal.is_none() {
+        if failed.is_none() && stopping.is_none() {
             for d in sched.next(plan) {
                 match d {
                     Decision::Skip(i) => out.skipped(plan, i),
                     Decision::Start(i) => {
                         out.started(plan, i);
                         let s = plan.steps[i].clone();
-                        spawn_step(s, opts.clone(), tx.clone(), pids[i].clone());
+                        spawn_step(s, opts.clone(), pushes, tx.clone());
                     }
                 }
             }
@@ -119,8 +110,12 @@ pub fn run(plan: &Plan, opts: &Options, ended: &mut Vec<State>) -> anyhow::Resul
         }
         match rx.recv_timeout(Duration::from_millis(50)) {
             Ok(Event::Line { step, text, stderr }) => out.line(plan, step, text, stderr),
-            Ok(Event::Done { step, result }) => {
-                if sched.finish(plan, step, result, signal.is_some()) {
+            Ok(Event::Done {
+                step,
+                result,
+                stopped,
+            }) => {
+                if sched.finish(plan, step, result, stopped) {
                     failed.get_or_insert(step);
                 }
                 out.ended(plan, step, &sched.state[step]);
@@ -128,11 +123,10 @@ pub fn run(plan: &Plan, opts: &Options, ended: &mut Vec<State>) -> anyhow::Resul
             Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => {}
         }
     }
-    let _ = std::io::stdout().flush();
     print_summary(plan, &sched.state, started_all.elapsed());
     ended.clone_from(&sched.state);
 
-    if let Some(sig) = signal {
+    if let Some(sig) = signals::caught() {
         return Err(Interrupted(sig).into());
     }
     if let Some(i) = failed {
@@ -158,23 +152,38 @@ pub fn run(plan: &Plan, opts: &Options, ended: &mut Vec<State>) -> anyhow::Resul
     Ok(())
 }
 
-fn spawn_step(step: Step, opts: Options, tx: Sender<Event>, pid: PidSlot) {
+/// Runs a step on a thread of its own. The thread waits for every docker child it starts, so
+/// it outlives them: their parent-death signal (see `docker::process`) fires only with xtask.
+fn spawn_step(step: Step, opts: Options, pushes: bool, tx: Sender<Event>) {
     thread::spawn(move || {
-        let result = run_step(&step, &opts, &tx, &pid);
+        let result = run_step(&step, &opts, pushes, &tx);
+        // Decided here, after the step's last child ended: a child that failed because xtask
+        // was stopping it is stopped, not failed.
+        let stopped = result.is_err() && signals::caught().is_some();
         let _ = tx.send(Event::Done {
             step: step.id - 1,
             result,
+            stopped,
         });
     });
 }
 
 /// Runs one step's commands, retrying transient registry errors where that is safe.
-fn run_step(step: &Step, opts: &Options, tx: &Sender<Event>, pid: &PidSlot) -> Result<(), String> {
+fn run_step(step: &Step, opts: &Options, pushes: bool, tx: &Sender<Event>) -> Result<(), String> {
+    let watch = StepWatch {
+        docker: &opts.docker,
+        timeouts: opts.timeouts,
+        node: step.remote_node(),
+        registry: (step.kind() != Kind::Build || pushes).then_some(step.tag.as_str()),
+    };
     let runner = Runner {
         docker: &opts.docker,
         step: step.id - 1,
         tx,
-        pid,
+        registry_timeout: opts.timeouts.registry,
+        watch: &watch,
+        stop: &signals::STOP,
+        gave_up: Cell::new(false),
     };
     match &step.action {
         Action::List(spec) => manifest::publish(&runner, spec, opts.retries, opts.backoff),

@@ -8,6 +8,7 @@ use std::collections::{HashSet, VecDeque};
 
 use super::logs::Logs;
 use super::summary::State;
+use super::term::write_line;
 use super::Options;
 use crate::plan::Plan;
 
@@ -29,9 +30,12 @@ impl Output {
         let nodes = plan.steps.iter().map(|s| &s.node).collect::<HashSet<_>>();
         let logs = opts.log_dir.clone().map(|d| Logs::new(d, plan));
         if let Some(l) = &logs {
-            eprintln!(
-                "xtask: each step's full output goes to {}/",
-                l.dir.display()
+            write_line(
+                true,
+                &format!(
+                    "xtask: each step's full output goes to {}/",
+                    l.dir.display()
+                ),
             );
         }
         Output {
@@ -45,7 +49,10 @@ impl Output {
     pub fn started(&mut self, plan: &Plan, step: usize) {
         let s = &plan.steps[step];
         let n = plan.steps.len();
-        eprintln!("[{}/{n}] {} ({})", s.id, s.what, s.context());
+        write_line(
+            true,
+            &format!("[{}/{n}] {} ({})", s.id, s.what, s.context()),
+        );
         if let Some(l) = &mut self.logs {
             l.open(plan, step);
         }
@@ -55,7 +62,10 @@ impl Output {
         let s = &plan.steps[step];
         let n = plan.steps.len();
         let why = s.skip.as_deref().unwrap_or_default();
-        eprintln!("[{}/{n}] skip {} ({}): {why}", s.id, s.what, s.context());
+        write_line(
+            true,
+            &format!("[{}/{n}] skip {} ({}): {why}", s.id, s.what, s.context()),
+        );
     }
 
     /// One line of a step's output (or of xtask about the step), on the stream it came on.
@@ -73,11 +83,7 @@ impl Output {
             } else {
                 text.clone()
             };
-            if stderr {
-                eprintln!("{line}");
-            } else {
-                println!("{line}");
-            }
+            write_line(stderr, &line);
         }
         let tail = &mut self.tails[step];
         tail.push_back(text);
@@ -96,7 +102,10 @@ impl Output {
             State::Failed(..) => format!("FAILED after {took:.1}s"),
             _ => format!("{} after {took:.1}s", state.key()),
         };
-        eprintln!("[{}/{n}] {how}: {} ({})", s.id, s.what, s.context());
+        write_line(
+            true,
+            &format!("[{}/{n}] {how}: {} ({})", s.id, s.what, s.context()),
+        );
         if let Some(l) = &mut self.logs {
             l.close(step, state);
         }

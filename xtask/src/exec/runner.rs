@@ -1,14 +1,18 @@
 //! Running the docker commands of one step: each through the process helper, its output
 //! lines sent to the scheduler as events (so they print in order with the other steps'),
-//! its pid published so a signal can stop it, retries of transient registry errors.
+//! bounded (a registry query by its deadline, anything else by the step's watch), never
+//! started once xtask is stopping, and retries of transient registry errors.
 
+use std::cell::Cell;
+use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::Sender;
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::retry::{sleep_unless_signalled, transient};
+use super::watch::StepWatch;
 use super::{signals, Event};
-use crate::docker::process::{self, Exit, PidSlot};
+use crate::docker::{self, process};
 
 /// Runs docker commands for one step and reports their output.
 pub struct Runner<'a> {
@@ -16,7 +20,15 @@ pub struct Runner<'a> {
     /// 0-based index of the step.
     pub step: usize,
     pub tx: &'a Sender<Event>,
-    pub pid: &'a PidSlot,
+    /// The deadline of a registry query (REGISTRY_TIMEOUT), for callers to pass to `run`.
+    pub registry_timeout: Duration,
+    /// What a command without a deadline is held to while it is silent.
+    pub watch: &'a StepWatch<'a>,
+    /// Set when xtask is stopping (`signals::STOP`): no command starts any more.
+    pub stop: &'static AtomicBool,
+    /// The last command was ended for want of an answer (deadline or watch): a retry would
+    /// wait as long again.
+    pub gave_up: Cell<bool>,
 }
 
 /// What a finished command left behind.
@@ -26,26 +38,53 @@ pub struct Output {
 
 impl Runner<'_> {
     /// Runs `argv` (argv[0] is "docker"), streaming its output (stdout kept instead when
-    /// `capture`). Err carries the exit status and the output tail.
-    pub fn run(&self, argv: &[String], capture: bool) -> Result<Output, (String, Vec<String>)> {
+    /// `capture`). With a `deadline` it is a registry query whose last word is the reference
+    /// asked about: killed at the deadline, the message names that reference's registry.
+    /// Without one, the step's watch decides about silence. Once xtask is stopping nothing
+    /// starts. Err carries what happened and the output tail.
+    pub fn run(
+        &self,
+        argv: &[String],
+        capture: bool,
+        deadline: Option<Duration>,
+    ) -> Result<Output, (String, Vec<String>)> {
         let tx = self.tx.clone();
         let step = self.step;
         let sink: process::LineSink = Arc::new(move |text, stderr| {
             let _ = tx.send(Event::Line { step, text, stderr });
         });
+        let check = |silent| self.watch.check(silent);
+        let watch = match deadline {
+            Some(_) => None,
+            None => Some(process::Watch {
+                every: self.watch.timeouts.idle_check,
+                check: &check,
+            }),
+        };
         let f = process::run(process::Spec {
             program: self.docker,
             argv,
-            deadline: None,
+            deadline,
             sink: Some(sink),
             keep_stdout: capture,
-            pid: Some(self.pid),
+            stop: Some(self.stop),
+            watch,
         });
+        self.gave_up.set(matches!(
+            f.exit,
+            process::Exit::TimedOut | process::Exit::Abandoned(_)
+        ));
         match f.exit {
-            Exit::Success => Ok(Output { stdout: f.stdout }),
-            Exit::Failed(status) => Err((format!("docker exited with {status}"), f.tail)),
-            Exit::TimedOut => Err(("docker did not finish in time".into(), f.tail)),
-            Exit::Error(e) => Err((e, f.tail)),
+            process::Exit::Success => Ok(Output { stdout: f.stdout }),
+            process::Exit::Failed(status) => Err((format!("docker exited with {status}"), f.tail)),
+            process::Exit::TimedOut => {
+                let reference = argv.last().map(String::as_str).unwrap_or_default();
+                let limit = deadline.unwrap_or_default();
+                Err((docker::registry_silent(reference, limit), f.tail))
+            }
+            process::Exit::Stopped => Err(("stopped: xtask is stopping".into(), f.tail)),
+            process::Exit::Abandoned(why) => Err((why, f.tail)),
+            process::Exit::Error(e) => Err((e, f.tail)),
         }
     }
 
@@ -59,7 +98,8 @@ impl Runner<'_> {
     }
 
     /// Runs `argv`, retrying up to `retries` times with doubling backoff when the failure
-    /// looks transient (see `transient`). Each retry is announced.
+    /// looks transient (see `transient`) and the step's registry still answers. Each retry is
+    /// announced.
     pub fn with_retries(
         &self,
         argv: &[String],
@@ -69,11 +109,18 @@ impl Runner<'_> {
         let mut wait = backoff;
         let mut attempt = 0;
         loop {
-            match self.run(argv, false) {
+            match self.run(argv, false, None) {
                 Ok(out) => return Ok(out),
                 Err((msg, tail)) => {
-                    if signals::caught().is_some() || attempt >= retries || !transient(&tail) {
+                    if signals::caught().is_some()
+                        || self.gave_up.get()
+                        || attempt >= retries
+                        || !transient(&tail)
+                    {
                         return Err(msg);
+                    }
+                    if let Some(why) = self.watch.registry_silent() {
+                        return Err(format!("{why}; not retrying ({msg})"));
                     }
                     attempt += 1;
                     self.say(format!(
@@ -87,5 +134,61 @@ impl Runner<'_> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exec::watch::Timeouts;
+    use std::sync::atomic::Ordering;
+
+    #[test]
+    fn once_stopping_no_command_starts() {
+        static STOP: AtomicBool = AtomicBool::new(false);
+        let touch = which::which("touch").expect("touch on PATH");
+        let dir = std::env::temp_dir().join(format!("xtask-runner-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let timeouts = Timeouts {
+            registry: Duration::from_secs(5),
+            node: Duration::from_secs(5),
+            idle_check: Duration::from_secs(60),
+            idle: Duration::from_secs(60),
+        };
+        let watch = StepWatch {
+            docker: &touch,
+            timeouts,
+            node: None,
+            registry: None,
+        };
+        let (tx, _rx) = std::sync::mpsc::channel();
+        let runner = Runner {
+            docker: &touch,
+            step: 0,
+            tx: &tx,
+            registry_timeout: timeouts.registry,
+            watch: &watch,
+            stop: &STOP,
+            gave_up: Cell::new(false),
+        };
+        let argv = |f: &str| vec!["touch".to_string(), dir.join(f).display().to_string()];
+        assert!(runner.run(&argv("before"), false, None).is_ok());
+        assert!(dir.join("before").exists());
+        STOP.store(true, Ordering::SeqCst);
+        for deadline in [None, Some(Duration::from_secs(5))] {
+            let e = runner.run(&argv("after"), false, deadline).err();
+            assert_eq!(
+                e.map(|e| e.0).as_deref(),
+                Some("stopped: xtask is stopping")
+            );
+        }
+        assert!(runner
+            .with_retries(&argv("after"), 3, Duration::ZERO)
+            .is_err());
+        assert!(
+            !dir.join("after").exists(),
+            "a command started after the stop"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

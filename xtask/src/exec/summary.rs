@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use super::term::write_line;
 use crate::plan::Plan;
 
 /// How a step ended.
@@ -56,10 +57,13 @@ pub fn print_summary(plan: &Plan, state: &[State], total: Duration) {
     } else {
         String::new()
     };
-    eprintln!(
-        "\nsummary {}: {ok} ok, {bad} failed, {stopped} stopped, {not} not started{skipped}, {:.1}s",
-        plan.target.name(),
-        total.as_secs_f64()
+    write_line(
+        true,
+        &format!(
+            "\nsummary {}: {ok} ok, {bad} failed, {stopped} stopped, {not} not started{skipped}, {:.1}s",
+            plan.target.name(),
+            total.as_secs_f64()
+        ),
     );
     for (s, st) in plan.steps.iter().zip(state) {
         let word = match st {
@@ -71,13 +75,16 @@ pub fn print_summary(plan: &Plan, state: &[State], total: Duration) {
             .took()
             .map(|d| format!("{:.1}s", d.as_secs_f64()))
             .unwrap_or_default();
-        eprintln!(
-            "  {:>3}  {:<11} {:>8}  {:<14} {}",
-            s.id,
-            word,
-            took,
-            s.node.label(),
-            s.what
+        write_line(
+            true,
+            &format!(
+                "  {:>3}  {:<11} {:>8}  {:<14} {}",
+                s.id,
+                word,
+                took,
+                s.node.label(),
+                s.what
+            ),
         );
     }
 }

@@ -10,6 +10,8 @@ mod sha256;
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Mutex;
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -35,8 +37,14 @@ pub struct Probe {
 
 /// Resolves inputs digests (base digests through docker) and reads the labels already pushed.
 /// Read-only docker calls only, all of a kind at once: a re-run with nothing changed costs
-/// about two registry round trips, not one per tag.
-pub fn probe(docker_cli: &Path, images: &[Image], plan: &Plan) -> anyhow::Result<Probe> {
+/// about two registry round trips, not one per tag. Each query is given `timeout`
+/// (REGISTRY_TIMEOUT); a registry that does not answer ends the run, named.
+pub fn probe(
+    docker_cli: &Path,
+    images: &[Image],
+    plan: &Plan,
+    timeout: Duration,
+) -> anyhow::Result<Probe> {
     // 1. What each (image, os) is built from.
     let mut inputs: Vec<(StepKey, String, Vec<String>)> = Vec::new();
     for s in &plan.steps {
@@ -72,16 +80,26 @@ pub fn probe(docker_cli: &Path, images: &[Image], plan: &Plan) -> anyhow::Result
     tags.sort();
     tags.dedup();
     let (digests, labels, lists_right) = std::thread::scope(|scope| {
-        let digests = scope.spawn(|| parallel(&all_bases, |base| resolve(docker_cli, base)));
+        let digests =
+            scope.spawn(|| parallel(&all_bases, |base| resolve(docker_cli, base, timeout)));
         let lists_right =
-            scope.spawn(|| parallel(&lists, |spec| Ok(list_is_right(docker_cli, spec))));
-        let labels = parallel(&tags, |tag| Ok(label(docker_cli, tag)));
+            scope.spawn(|| parallel(&lists, |spec| list_is_right(docker_cli, spec, timeout)));
+        let labels = parallel(&tags, |tag| label(docker_cli, tag, timeout));
         (
             digests.join().unwrap_or_default(),
             labels,
             lists_right.join().unwrap_or_default(),
         )
     });
+    // A registry that did not answer ends the run here: taking its silence for "changed"
+    // would only meet it again at the first push.
+    let errors = labels.iter().filter_map(|r| r.as_ref().err());
+    if let Some(e) = errors
+        .chain(lists_right.iter().filter_map(|r| r.as_ref().err()))
+        .next()
+    {
+        anyhow::bail!("skip-unchanged probe: {e}");
+    }
     // 3. The inputs digests.
     let mut probe = Probe::default();
     for (id, folder, bases) in inputs {
@@ -170,9 +188,20 @@ pub fn apply(plan: &mut Plan, probe: &Probe) {
 
 /// Whether the registry's list is exactly the list over its tags as they are now: each entry
 /// the manifest its tag holds, with the os.version that image must carry (the same reading
-/// and the same judgement as the list step's own check).
-fn list_is_right(docker_cli: &Path, spec: &ListSpec) -> bool {
-    let ask = |argv: &[String]| docker::query(docker_cli, argv, None).result();
+/// and the same judgement as the list step's own check). Err: the registry did not answer.
+fn list_is_right(docker_cli: &Path, spec: &ListSpec, timeout: Duration) -> Result<bool, String> {
+    let silent = Mutex::new(None);
+    let ask = |argv: &[String]| match docker::query(docker_cli, argv, Some(timeout)) {
+        docker::Answer::TimedOut => {
+            let reference = argv.last().map(String::as_str).unwrap_or_default();
+            let why = docker::registry_silent(reference, timeout);
+            if let Ok(mut s) = silent.lock() {
+                s.get_or_insert_with(|| why.clone());
+            }
+            Err(why)
+        }
+        answer => answer.result(),
+    };
     let (wanted, found) = std::thread::scope(|scope| {
         let found = scope.spawn(|| resolve::list(&ask, &spec.list));
         let wanted = parallel(&spec.entries, |e| {
@@ -182,14 +211,17 @@ fn list_is_right(docker_cli: &Path, spec: &ListSpec) -> bool {
     });
     let (Ok(Ok(found)), Ok(wanted)) = (found, wanted.into_iter().collect::<Result<Vec<_>, _>>())
     else {
-        return false;
+        return match silent.into_inner() {
+            Ok(Some(why)) => Err(why),
+            _ => Ok(false),
+        };
     };
-    spec.problems(&wanted, &found).is_empty()
+    Ok(spec.problems(&wanted, &found).is_empty())
 }
 
 /// The digest a reference resolves to now.
-fn resolve(docker_cli: &Path, reference: &str) -> Result<String, String> {
-    let out = docker::query(docker_cli, &docker::inspect_descriptor(reference), None).result()?;
+fn resolve(docker_cli: &Path, reference: &str, timeout: Duration) -> Result<String, String> {
+    let out = docker::ask_registry(docker_cli, &docker::inspect_descriptor(reference), timeout)?;
     let v: Value =
         serde_json::from_str(&out).map_err(|e| format!("docker's answer is not JSON: {e}"))?;
     v["digest"]
@@ -198,13 +230,16 @@ fn resolve(docker_cli: &Path, reference: &str) -> Result<String, String> {
         .ok_or_else(|| "no digest in docker's answer".to_string())
 }
 
-/// The inputs label of the image at TAG, None when the tag or the label is missing.
-fn label(docker_cli: &Path, tag: &str) -> Option<String> {
-    let out = docker::query(docker_cli, &docker::inspect_config(tag), None)
-        .result()
-        .ok()?;
-    let v: Value = serde_json::from_str(&out).ok()?;
-    v["config"]["Labels"][INPUTS_LABEL]
+/// The inputs label of the image at TAG, None when the tag or the label is missing; Err when
+/// the registry did not answer within `timeout`.
+fn label(docker_cli: &Path, tag: &str, timeout: Duration) -> Result<Option<String>, String> {
+    let out = match docker::query(docker_cli, &docker::inspect_config(tag), Some(timeout)) {
+        docker::Answer::Ok(out) => out,
+        docker::Answer::TimedOut => return Err(docker::registry_silent(tag, timeout)),
+        docker::Answer::Failed(_) => return Ok(None),
+    };
+    let v: Value = serde_json::from_str(&out).unwrap_or_default();
+    Ok(v["config"]["Labels"][INPUTS_LABEL]
         .as_str()
-        .map(String::from)
+        .map(String::from))
 }

@@ -100,8 +100,12 @@ impl World {
     /// `buildx imagetools inspect --format '{{json .Manifest}}' TAG` with a descriptor whose
     /// digest is sha256(TAG), or "not found" when TAG holds FAKE_REGISTRY_MISSING. Fails with
     /// exit 1 when FAKE_DOCKER_FAIL is a substring of " argv "; `buildx version` fails when
-    /// FAKE_NO_BUILDX is set; sleeps FAKE_DOCKER_SLEEP seconds on FAKE_DOCKER_SLEEP_ON (as the
-    /// sleep process itself, so a signal reaches it); fails FAKE_DOCKER_FLAKY_TIMES times with
+    /// FAKE_NO_BUILDX is set; sleeps FAKE_DOCKER_SLEEP seconds when " argv " holds one of the
+    /// `|`-separated FAKE_DOCKER_SLEEP_ON (default " build "), silently after one line on stderr
+    /// (as the sleep process itself, so a signal reaches it: a node or registry that accepts
+    /// and never answers) — with FAKE_DOCKER_WEDGE_AFTER only once a call matching that grep
+    /// pattern was logged (a node that answers the probe, then wedges during the build); prints
+    /// FAKE_DOCKER_JSON on stdout for FAKE_DOCKER_JSON_ON; fails FAKE_DOCKER_FLAKY_TIMES times with
     /// a transient-looking FAKE_DOCKER_FLAKY_MSG on FAKE_DOCKER_FLAKY, then succeeds; with
     /// FAKE_DOCKER_RENDEZVOUS=N a build waits until N builds have started (proves parallelism).
     /// The node probe (`version --format …`) answers as a Windows node of build
@@ -137,8 +141,11 @@ if [[ -n "${FAKE_DOCKER_RENDEZVOUS:-}" && " $* " == *" build "* ]]; then
   done
   (( $(grep -c $'\x1fbuild\x1f' "$FAKE_DOCKER_LOG") >= FAKE_DOCKER_RENDEZVOUS )) || { echo "fake docker: builds did not run concurrently" >&2; exit 1; }
 fi
-if [[ -n "${FAKE_DOCKER_SLEEP:-}" && " $* " == *"${FAKE_DOCKER_SLEEP_ON:- build }"* ]]; then
-  echo "fake docker: sleeping" >&2; exec sleep "$FAKE_DOCKER_SLEEP"
+if [[ -n "${FAKE_DOCKER_SLEEP:-}" ]] && { [[ -z "${FAKE_DOCKER_WEDGE_AFTER:-}" ]] || grep -q -- "$FAKE_DOCKER_WEDGE_AFTER" "$FAKE_DOCKER_LOG"; }; then
+  IFS='|' read -ra on <<< "${FAKE_DOCKER_SLEEP_ON:- build }"
+  for p in "${on[@]}"; do
+    if [[ " $* " == *"$p"* ]]; then echo "fake docker: sleeping" >&2; exec sleep "$FAKE_DOCKER_SLEEP"; fi
+  done
 fi
 if [[ -n "${FAKE_DOCKER_FLAKY:-}" && " $* " == *"$FAKE_DOCKER_FLAKY"* ]]; then
   n=$(cat "$FAKE_DOCKER_LOG.flaky" 2>/dev/null || echo 0)
@@ -170,6 +177,9 @@ if [[ -n "${FAKE_DOCKER_TIMED:-}" && -n $url ]]; then
     start=$(date +%s.%N); sleep "$secs"
     printf '%s %s %s %s\n' "$kind" "$url" "$start" "$(date +%s.%N)" >> "$FAKE_DOCKER_LOG.times"
   fi
+fi
+if [[ -n "${FAKE_DOCKER_JSON_ON:-}" && " $* " == *"$FAKE_DOCKER_JSON_ON"* ]]; then
+  printf '%s\n' "$FAKE_DOCKER_JSON"; exit 0
 fi
 echo "fake docker: $1 $2 ok"
 "#;
@@ -220,6 +230,15 @@ echo "fake docker: $1 $2 ok"
                 let t = |s: &str| s.parse::<f64>().expect("a time");
                 (w[0].to_string(), w[1].to_string(), t(w[2]), t(w[3]))
             })
+            .collect()
+    }
+
+    /// The calls that do a step's work: not `buildx version`, a node's `version` or an
+    /// `inspect` (the checks a run makes before a retry or while a step is silent).
+    pub fn work_calls(&self) -> Vec<Vec<String>> {
+        self.calls()
+            .into_iter()
+            .filter(|c| !c.iter().any(|a| a == "version" || a == "inspect"))
             .collect()
     }
 

@@ -9,9 +9,6 @@ use crate::config::Config;
 use crate::docker::{self, Answer};
 use crate::plan::Plan;
 
-/// How long the registry probe may take (buildx resolves, then asks the registry).
-const REGISTRY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
-
 /// `docker buildx imagetools inspect` of a tag that surely does not exist: "not found" means
 /// the registry answered; a connection error means it cannot be reached.
 pub(super) fn check_registry(r: &mut Report, cfg: &Config, plan: &Plan, docker: &Path) {
@@ -30,20 +27,23 @@ pub(super) fn check_registry(r: &mut Report, cfg: &Config, plan: &Plan, docker: 
         std::process::id()
     );
     let host = cfg.registry.split('/').next().unwrap_or(&cfg.registry);
-    let (status, detail, hint) =
-        match docker::query(docker, &docker::inspect_raw(&probe), Some(REGISTRY_TIMEOUT)) {
-            Answer::Ok(_) => (Status::Ok, format!("{}: reachable", cfg.registry), None),
-            Answer::TimedOut => (
-                Status::Fail,
-                format!(
-                    "{}: no answer within {} s",
-                    cfg.registry,
-                    REGISTRY_TIMEOUT.as_secs()
-                ),
-                Some(format!("check REGISTRY and the network path to {host}")),
+    let (status, detail, hint) = match docker::query(
+        docker,
+        &docker::inspect_raw(&probe),
+        Some(cfg.registry_timeout),
+    ) {
+        Answer::Ok(_) => (Status::Ok, format!("{}: reachable", cfg.registry), None),
+        Answer::TimedOut => (
+            Status::Fail,
+            format!(
+                "{}: no answer within {} (limit: REGISTRY_TIMEOUT)",
+                cfg.registry,
+                docker::seconds(cfg.registry_timeout)
             ),
-            Answer::Failed(e) => registry_error(&e, &cfg.registry, host),
-        };
+            Some(format!("check REGISTRY and the network path to {host}")),
+        ),
+        Answer::Failed(e) => registry_error(&e, &cfg.registry, host),
+    };
     match hint {
         Some(h) => r.hint(status, "local", "registry", detail, h),
         None => r.add(status, "local", "registry", detail),

@@ -15,17 +15,16 @@ use serde_json::Value;
 use super::State;
 use super::{Digest, Run};
 use crate::docker;
+use crate::exec::term::write_line;
 use crate::plan::Kind;
-
-/// How long one answer may take (the registry is usually quick; a dead one must not hang
-/// the end of the run).
-const DEADLINE: Duration = Duration::from_secs(30);
 
 /// Questions in flight at once.
 const AT_ONCE: usize = 8;
 
-/// One entry per step: the digest its pushed tag has now, or why the report has none.
-pub fn digests(docker_cli: &Path, run: &Run) -> Vec<Digest> {
+/// One entry per step: the digest its pushed tag has now, or why the report has none. Each
+/// answer may take `timeout` (REGISTRY_TIMEOUT): a dead registry must not hang the end of the
+/// run.
+pub fn digests(docker_cli: &Path, run: &Run, timeout: Duration) -> Vec<Digest> {
     let mut out: Vec<Digest> = run
         .plan
         .steps
@@ -48,10 +47,13 @@ pub fn digests(docker_cli: &Path, run: &Run) -> Vec<Digest> {
     if ask.is_empty() {
         return out;
     }
-    eprintln!(
-        "xtask: asking the registry for the digest of {} pushed tag{} (report)",
-        ask.len(),
-        if ask.len() == 1 { "" } else { "s" }
+    write_line(
+        true,
+        &format!(
+            "xtask: asking the registry for the digest of {} pushed tag{} (report)",
+            ask.len(),
+            if ask.len() == 1 { "" } else { "s" }
+        ),
     );
     for batch in ask.chunks(AT_ONCE) {
         let answers: Vec<Digest> = std::thread::scope(|scope| {
@@ -59,7 +61,7 @@ pub fn digests(docker_cli: &Path, run: &Run) -> Vec<Digest> {
                 .iter()
                 .map(|&i| {
                     let tag = &run.plan.steps[i].tag;
-                    scope.spawn(move || resolve(docker_cli, tag))
+                    scope.spawn(move || resolve(docker_cli, tag, timeout))
                 })
                 .collect();
             handles
@@ -75,15 +77,14 @@ pub fn digests(docker_cli: &Path, run: &Run) -> Vec<Digest> {
 }
 
 /// The digest TAG resolves to, or what docker said instead (first line, bounded).
-fn resolve(docker_cli: &Path, tag: &str) -> Digest {
+fn resolve(docker_cli: &Path, tag: &str, timeout: Duration) -> Digest {
     let why = |e: String| {
         let line = e.trim().lines().next().unwrap_or_default();
         let line: String = line.chars().take(200).collect();
         format!("the registry did not say: {line}")
     };
-    let out = docker::query(docker_cli, &docker::inspect_descriptor(tag), Some(DEADLINE))
-        .result()
-        .map_err(why)?;
+    let out =
+        docker::ask_registry(docker_cli, &docker::inspect_descriptor(tag), timeout).map_err(why)?;
     digest_of(&out).ok_or_else(|| why(format!("unexpected answer {:?}", out.trim())))
 }
 
