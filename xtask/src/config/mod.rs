@@ -90,7 +90,7 @@ pub struct Config {
     pub quiet: bool,
 }
 
-/// The environment as config reads it: every variable that holds UTF-8 (cli.rs refuses the
+/// The environment as config reads it: every variable that holds UTF-8 (cli/ refuses the
 /// ones it reads that do not, naming them). Tests make one from pairs.
 #[derive(Debug, Clone, Default)]
 pub struct Env(pub Vec<(String, String)>);

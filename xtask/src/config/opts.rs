@@ -1,6 +1,6 @@
 //! The variables as typed: `Opts`, one plain struct of raw values that `Config::load`
 //! validates, and the clap groups that fill it. Each command takes only the groups that mean
-//! something to it (cli.rs), so `help COMMAND` lists only what applies and a flag given to a
+//! something to it (cli/args.rs), so `help COMMAND` lists only what applies and a flag given to a
 //! command it means nothing to is refused. Every variable's flag also reads the environment
 //! variable of the same name (flag > env); make forwards its variables as environment.
 //!
