@@ -6,7 +6,7 @@ use std::sync::mpsc::Sender;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::retry::{sleep_unless_signalled, transient};
+use super::retry::sleep_unless_signalled;
 use super::{signals, Event};
 use crate::docker::process::{self, Exit, PidSlot};
 
@@ -59,12 +59,14 @@ impl Runner<'_> {
     }
 
     /// Runs `argv`, retrying up to `retries` times with doubling backoff when the failure
-    /// looks transient (see `transient`). Each retry is announced.
+    /// is worth another try: `why` says why from the output tail (`retry::registry_retry`,
+    /// `retry::build_retry`), None when it is not. Each retry is announced with the reason.
     pub fn with_retries(
         &self,
         argv: &[String],
         retries: u32,
         backoff: Duration,
+        why: fn(&[String]) -> Option<&'static str>,
     ) -> Result<Output, String> {
         let mut wait = backoff;
         let mut attempt = 0;
@@ -72,12 +74,15 @@ impl Runner<'_> {
             match self.run(argv, false) {
                 Ok(out) => return Ok(out),
                 Err((msg, tail)) => {
-                    if signals::caught().is_some() || attempt >= retries || !transient(&tail) {
+                    let reason = why(&tail);
+                    let Some(reason) =
+                        reason.filter(|_| signals::caught().is_none() && attempt < retries)
+                    else {
                         return Err(msg);
-                    }
+                    };
                     attempt += 1;
                     self.say(format!(
-                        "xtask: transient error, retry {attempt}/{retries} in {:.1}s",
+                        "xtask: {reason}, retry {attempt}/{retries} in {:.1}s",
                         wait.as_secs_f64()
                     ));
                     if !sleep_unless_signalled(wait) {
