@@ -139,6 +139,26 @@ fn retries_are_bounded_and_a_node_build_is_not_retried() {
     assert_eq!(w.mutating_calls().len(), 1);
 }
 
+#[test]
+fn a_node_build_that_lost_a_naming_race_with_another_run_is_built_again() {
+    // Two runs building one tag on one containerd-store daemon: the second cannot name it.
+    let w = world();
+    let o = run(xtask(&w, &["sub-build-alpha"])
+        .env("FAKE_DOCKER_FLAKY", " build ")
+        .env("FAKE_DOCKER_FLAKY_TIMES", "1")
+        .env(
+            "FAKE_DOCKER_FLAKY_MSG",
+            "ERROR: failed to solve: image \"127.0.0.1:5000/e2e/alpha:1.0\": already exists",
+        ));
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    assert_eq!(w.mutating_calls().len(), 2, "{err}");
+    assert!(
+        err.contains("another run named the same image at the same moment, retry 1/3"),
+        "{err}"
+    );
+}
+
 /// Waits until the fake docker has logged a call holding `word` (bounded).
 fn wait_for_call(w: &World, word: &str) {
     let until = std::time::Instant::now() + std::time::Duration::from_secs(20);

@@ -9,6 +9,7 @@
 
 use std::time::Duration;
 
+use super::retry::registry_retry;
 use super::runner::Runner;
 use super::signals;
 use crate::docker::oci::short_digest;
@@ -48,7 +49,7 @@ pub fn publish(
             ));
         }
         stop_if_signalled()?;
-        runner.with_retries(&spec.create(&wanted), retries, backoff)?;
+        runner.with_retries(&spec.create(&wanted), retries, backoff, registry_retry)?;
         // Read back: the tags may have moved (another run pushing them), or another run's
         // list may have landed over ours.
         let mut moved = Vec::new();

@@ -188,15 +188,16 @@ fn run_step(step: &Step, opts: &Options, pushes: bool, tx: &Sender<Event>) -> Re
     match &step.action {
         Action::List(spec) => manifest::publish(&runner, spec, opts.retries, opts.backoff),
         _ => {
-            // A node build is not retried: it is long, and its failures are rarely transient.
-            let retries = if step.kind() == Kind::Build {
-                0
+            // A node build is long and its failures are its own: retried only when it lost a
+            // naming race with another run (`retry::build_retry`).
+            let why = if step.kind() == Kind::Build {
+                retry::build_retry
             } else {
-                opts.retries
+                retry::registry_retry
             };
             let argv = step.commands().into_iter().next().unwrap_or_default();
             runner
-                .with_retries(&argv, retries, opts.backoff)
+                .with_retries(&argv, opts.retries, opts.backoff, why)
                 .map(|_| ())
         }
     }

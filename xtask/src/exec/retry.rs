@@ -1,6 +1,6 @@
 //! Which failures are worth another try, and the waiting between tries: network trouble and
-//! 5xx from a registry are; anything it refused on purpose is not. A wait ends early on a
-//! signal.
+//! 5xx from a registry are; anything it refused on purpose is not; a node build only when it
+//! lost a naming race with another run. A wait ends early on a signal.
 
 use std::thread;
 use std::time::{Duration, Instant};
@@ -17,6 +17,22 @@ pub fn sleep_unless_signalled(d: Duration) -> bool {
         thread::sleep(Duration::from_millis(20).min(until - Instant::now()));
     }
     true
+}
+
+/// Why a failed push, list push or cache build is worth another try, if it is.
+pub fn registry_retry(tail: &[String]) -> Option<&'static str> {
+    transient(tail).then_some("transient error")
+}
+
+/// Why a failed node build is worth another try, if it is: only when another run built the
+/// same tag on the same daemon at the same moment, and the containerd image store refused to
+/// name the second image (`failed to solve: image "…": already exists`; seen on the stack, 1
+/// of about 20 pairs of the same run at once). Built again, it names the image. Any other
+/// build failure is the build's own: not retried, a build is long.
+pub fn build_retry(tail: &[String]) -> Option<&'static str> {
+    let text = tail.join("\n");
+    (text.contains("failed to solve: image \"") && text.contains("\": already exists"))
+        .then_some("another run named the same image at the same moment")
 }
 
 /// Whether a failed registry operation is worth retrying: network trouble and 5xx are;
@@ -75,6 +91,16 @@ mod tests {
         assert!(!t("manifest invalid: manifest invalid"));
         assert!(!t("unauthorized: authentication required"));
         assert!(!t("failed to solve: process did not complete successfully"));
+        let build = |s: &str| super::build_retry(&[s.to_string()]).is_some();
+        assert!(build(
+            "ERROR: failed to solve: image \"127.0.0.1:5000/r/beta:2.1-windows-amd64-ltsc2022\": already exists"
+        ));
+        assert!(!build(
+            "ERROR: failed to solve: process did not complete successfully"
+        ));
+        assert!(!build(
+            "dial tcp 127.0.0.1:2376: connect: connection refused"
+        ));
         assert!(t("manifest list/index references to blobs and/or manifests are missing in your target registry: failed commit on ref \"index-sha256:90a9\": unexpected status from PUT request to http://127.0.0.1:5000/v2/r/manifests/t: 400 Bad Request"));
     }
 }

@@ -9,7 +9,7 @@ use std::sync::mpsc::Sender;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::retry::{sleep_unless_signalled, transient};
+use super::retry::sleep_unless_signalled;
 use super::watch::StepWatch;
 use super::{signals, Event};
 use crate::docker::{self, process};
@@ -98,13 +98,15 @@ impl Runner<'_> {
     }
 
     /// Runs `argv`, retrying up to `retries` times with doubling backoff when the failure
-    /// looks transient (see `transient`) and the step's registry still answers. Each retry is
-    /// announced.
+    /// is worth another try: `why` says why from the output tail (`retry::registry_retry`,
+    /// `retry::build_retry`), None when it is not, and the step's registry still answers. Each
+    /// retry is announced with the reason.
     pub fn with_retries(
         &self,
         argv: &[String],
         retries: u32,
         backoff: Duration,
+        why: fn(&[String]) -> Option<&'static str>,
     ) -> Result<Output, String> {
         let mut wait = backoff;
         let mut attempt = 0;
@@ -112,19 +114,18 @@ impl Runner<'_> {
             match self.run(argv, false, None) {
                 Ok(out) => return Ok(out),
                 Err((msg, tail)) => {
-                    if signals::caught().is_some()
-                        || self.gave_up.get()
-                        || attempt >= retries
-                        || !transient(&tail)
-                    {
+                    let reason = why(&tail);
+                    let Some(reason) = reason.filter(|_| {
+                        signals::caught().is_none() && !self.gave_up.get() && attempt < retries
+                    }) else {
                         return Err(msg);
-                    }
+                    };
                     if let Some(why) = self.watch.registry_silent() {
                         return Err(format!("{why}; not retrying ({msg})"));
                     }
                     attempt += 1;
                     self.say(format!(
-                        "xtask: transient error, retry {attempt}/{retries} in {:.1}s",
+                        "xtask: {reason}, retry {attempt}/{retries} in {:.1}s",
                         wait.as_secs_f64()
                     ));
                     if !sleep_unless_signalled(wait) {
@@ -183,7 +184,12 @@ mod tests {
             );
         }
         assert!(runner
-            .with_retries(&argv("after"), 3, Duration::ZERO)
+            .with_retries(
+                &argv("after"),
+                3,
+                Duration::ZERO,
+                super::super::retry::registry_retry
+            )
             .is_err());
         assert!(
             !dir.join("after").exists(),
