@@ -305,9 +305,13 @@ fn an_interrupted_run_is_reported() {
 fn quiet_compat_run_of_two_images_is_short_and_complete() {
     let w = world("quiet");
     let logs = w.root().join("logs");
-    let o = run(xtask(&w, &["--quiet", "push-as-linux"]).env("LOG_DIR", &logs));
+    // A variable compat mode does not use: warned about once, not once per config load.
+    let o = run(xtask(&w, &["--quiet", "push-as-linux"])
+        .env("LOG_DIR", &logs)
+        .env("REMOTE_DOCKER_URL_1809", "tcp://win1809:2376"));
     let (out, err) = (stdout(&o), stderr(&o));
     assert!(o.status.success(), "{err}");
+    assert_eq!(err.matches("REMOTE_DOCKER_URL_1809").count(), 1, "{err}");
     let lines = out.lines().count() + err.lines().count();
     assert!(lines <= 30, "{lines} lines:\n{out}{err}");
     assert!(

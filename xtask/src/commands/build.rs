@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use crate::config::{check_certs, Config, Needs, Node, Opts, URL_PLACEHOLDER};
+use crate::config::{check_certs, Config, Env, Needs, Node, Opts, URL_PLACEHOLDER};
 use crate::error::BadInput;
 use crate::exec::{self, report, term};
 use crate::images::{self, Image, Wants};
@@ -30,7 +30,8 @@ pub fn run(opts: Opts, target: Target) -> anyhow::Result<()> {
         return super::plan::print(&cfg, &images, &plan);
     }
     if plan.uses_nodes() {
-        Config::load(&opts, Needs { node: true })?;
+        // Its warnings were printed by the first load: load_with prints none.
+        Config::load_with(&opts, Needs { node: true }, &Env::process())?;
     }
     let docker = preflight::local(&cfg, &plan)?;
     let started = SystemTime::now();
