@@ -152,9 +152,24 @@ def overlap(xtask, s, env, fixtures, runs):
     for _ in range(runs):
         if time.monotonic() > DEADLINE:
             sys.exit("bench: over the 10-minute budget")
-        if os.path.exists(log):
-            os.remove(log)
-        walls.append(run([xtask, "push-as-linux"], e))
+        for attempt in (1, 2):
+            if os.path.exists(log):
+                os.remove(log)
+            t = time.perf_counter()
+            p = subprocess.run([xtask, "push-as-linux"], env=e, cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            took = time.perf_counter() - t
+            if p.returncode == 0:
+                break
+            # The stack's registry (distribution, filesystem driver) can garble two identical
+            # manifests pushed at the same moment (cache builds of one payload finishing in the
+            # same second): said, and that run measured again once.
+            last = p.stderr.decode(errors="replace").strip().splitlines()[-3:]
+            if attempt == 2:
+                sys.exit("bench: overlap run failed twice:\n" + "\n".join(last))
+            print("bench: overlap run failed, measuring it again: " + " / ".join(last),
+                  file=sys.stderr)
+        walls.append(took)
         measured.append(bounds(log))
     wall = statistics.median(walls)
     nl, no = measured[0][0], measured[0][1]
