@@ -195,6 +195,18 @@ impl fmt::Display for Interrupted {
 
 impl std::error::Error for Interrupted {}
 
+/// Writes a command's report to stdout. A reader that has gone (`cargo xtask verify | head
+/// -1` closes the pipe) ends the command as SIGPIPE would, exit 141, instead of `println!`'s
+/// panic.
+pub fn print(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Interrupted(13).into()),
+        Err(e) => Err(anyhow::Error::new(e).context("writing to stdout")),
+    }
+}
+
 /// The exit code an error deserves. Unclassified errors (I/O on our own files, say) are 1.
 pub fn code(err: &anyhow::Error) -> u8 {
     if err.downcast_ref::<BadInput>().is_some() {

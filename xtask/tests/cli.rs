@@ -397,3 +397,29 @@ fn an_expired_certificate_made_by_cargo_xtask_tls_is_refused_before_docker() {
     ok(&o);
     assert!(!w.mutating_calls().is_empty());
 }
+
+/// `cargo xtask plan … | head -1`: the reader goes away after one line; the command ends as
+/// SIGPIPE would (exit 141), without a panic or backtrace.
+#[test]
+fn a_closed_stdout_ends_a_report_without_a_panic() {
+    let w = world("closedout");
+    for args in [
+        &["plan", "all-push-as-linux"][..],
+        &["lint"][..],
+        &["--version"][..],
+    ] {
+        let mut child = w
+            .xtask()
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        // Close the read end before xtask writes: every write fails with EPIPE.
+        drop(child.stdout.take());
+        let o = child.wait_with_output().expect("wait");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_eq!(o.status.code(), Some(141), "{args:?}: {err}");
+    }
+}

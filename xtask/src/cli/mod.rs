@@ -168,7 +168,7 @@ pub fn parse_from(
     }
     match Cli::try_parse_from(&argv) {
         Ok(Cli { version: true, .. }) => {
-            println!("{}", version());
+            crate::error::print(&format!("{}\n", version()))?;
             Ok(Parsed::Done)
         }
         Ok(Cli { cmd: Some(cmd), .. }) => Ok(Parsed::Run(Box::new(cmd))),

@@ -23,12 +23,10 @@ pub fn print(cfg: &Config, images: &[Image], plan: &Plan) -> anyhow::Result<()> 
         eprintln!("warning: {warning}");
     }
     if cfg.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&plan::render_json(plan))?
-        );
+        let json = serde_json::to_string_pretty(&plan::render_json(plan))?;
+        crate::error::print(&format!("{json}\n"))?;
     } else {
-        print!("{}", plan::render_text(plan));
+        crate::error::print(&plan::render_text(plan))?;
     }
     Ok(())
 }

@@ -36,7 +36,7 @@ pub fn run(args: &Args, dry_run: bool, json: bool) -> anyhow::Result<()> {
     let entries = spec.entries();
     match make(&spec, dry_run)? {
         Outcome::Done => {
-            print!("{}", report(&spec, &entries, dry_run));
+            crate::error::print(&report(&spec, &entries, dry_run))?;
             Ok(())
         }
         Outcome::Refused(invalid) => Err(bad_input(invalid)),

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use crate::config::Opts;
 use crate::docker::oci::short_digest;
 use crate::docker::{self, resolve};
-use crate::error::StepFailed;
+use crate::error::{print, StepFailed};
 use crate::plan::{Action, Kind, ListSpec, Plan, Target};
 use crate::preflight;
 
@@ -32,9 +32,12 @@ pub fn run(opts: Opts, target: Option<&str>) -> anyhow::Result<()> {
     preflight::buildx(&docker_cli)?;
     let rows = check(&docker_cli, &plan, cfg.registry_timeout);
     if cfg.json {
-        println!("{}", serde_json::to_string_pretty(&json(&plan, &rows))?);
+        print(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&json(&plan, &rows))?
+        ))?;
     } else {
-        print_table(&plan, &rows);
+        print_table(&plan, &rows)?;
     }
     let bad: Vec<&str> = rows
         .iter()
@@ -91,10 +94,12 @@ fn check(docker: &Path, plan: &Plan, timeout: Duration) -> Vec<Row> {
     })
 }
 
-fn print_table(plan: &Plan, rows: &[Row]) {
+fn print_table(plan: &Plan, rows: &[Row]) -> anyhow::Result<()> {
     if rows.is_empty() {
-        println!("verify {}: this target pushes nothing", plan.target.name());
-        return;
+        return print(&format!(
+            "verify {}: this target pushes nothing\n",
+            plan.target.name()
+        ));
     }
     let w = rows.iter().map(|r| r.tag.len()).max().unwrap_or(3).max(3);
     let we = rows
@@ -103,18 +108,22 @@ fn print_table(plan: &Plan, rows: &[Row]) {
         .max()
         .unwrap_or(8)
         .max(8);
-    println!("   {:<w$}  {:<we$}  FOUND", "TAG", "EXPECTED");
+    print(&format!("   {:<w$}  {:<we$}  FOUND\n", "TAG", "EXPECTED"))?;
     for r in rows {
         let mark = if r.ok { "✓" } else { "✗" };
-        println!("{mark}  {:<w$}  {:<we$}  {}", r.tag, r.expected, r.found);
+        print(&format!(
+            "{mark}  {:<w$}  {:<we$}  {}\n",
+            r.tag, r.expected, r.found
+        ))?;
     }
     if rows.iter().all(|r| r.ok) {
-        println!(
-            "verify {}: all {} tags hold",
+        print(&format!(
+            "verify {}: all {} tags hold\n",
             plan.target.name(),
             rows.len()
-        );
+        ))?;
     }
+    Ok(())
 }
 
 /// `verify --json`: the rows and a summary, on stdout; the exit code as without --json.

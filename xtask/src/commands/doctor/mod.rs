@@ -42,7 +42,7 @@ fn report(cfg: &Config, plan: &Plan) -> anyhow::Result<()> {
     let report = if cfg.json {
         check_all(cfg, plan, Report::default())?
     } else {
-        print!("{}", report::header(cfg, plan));
+        crate::error::print(&report::header(cfg, plan))?;
         let nodes = nodes_of(cfg, plan);
         let scopes: Vec<String> = nodes.iter().map(|n| scope(n)).collect();
         let live = Report::live(scopes.iter().map(String::as_str).chain(["local"]));
@@ -51,9 +51,9 @@ fn report(cfg: &Config, plan: &Plan) -> anyhow::Result<()> {
     let fails = report.count(Status::Fail);
     if cfg.json {
         let v = report::json(cfg, plan, &report);
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        crate::error::print(&format!("{}\n", serde_json::to_string_pretty(&v)?))?;
     } else {
-        print!("{}", report::footer(&report));
+        crate::error::print(&report::footer(&report))?;
     }
     if fails > 0 {
         let names: Vec<String> = report

@@ -66,7 +66,8 @@ impl Report {
 
     fn push(&mut self, c: Check) {
         if let Some(w) = self.live {
-            print!("{}", line(&c, w));
+            // A closed stdout ends the command at its footer (exit 141), not here.
+            let _ = crate::error::print(&line(&c, w));
         }
         self.checks.push(c);
     }

@@ -20,7 +20,7 @@ mod tests;
 use serde_json::{json, Value};
 
 use crate::config::{names, Config, Needs, Opts};
-use crate::error::{shown, StepFailed};
+use crate::error::{print, shown, StepFailed};
 use crate::images::{self, Image};
 pub use checks::check;
 
@@ -135,17 +135,17 @@ fn report(cfg: &Config, folders: &[(String, PathBuf)]) -> anyhow::Result<()> {
             "warnings": warnings,
             "findings": findings.iter().map(Finding::json).collect::<Vec<_>>(),
         });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        print(&format!("{}\n", serde_json::to_string_pretty(&v)?))?;
     } else {
         for f in &findings {
-            println!("{f}");
+            print(&format!("{f}\n"))?;
         }
-        println!(
-            "lint: {} checked, {}, {}",
+        print(&format!(
+            "lint: {} checked, {}, {}\n",
             plural(folders.len(), "image"),
             plural(errors, "error"),
             plural(warnings, "warning")
-        );
+        ))?;
     }
     if errors > 0 {
         return Err(StepFailed(format!(
