@@ -408,16 +408,17 @@ fn a_closed_stdout_ends_a_report_without_a_panic() {
         &["lint"][..],
         &["--version"][..],
     ] {
-        let mut child = w
+        // A pipe whose read end is closed before xtask starts: its every write fails with
+        // EPIPE, as after `| head -1` has read its line.
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let o = w
             .xtask()
             .args(args)
-            .stdout(std::process::Stdio::piped())
+            .stdout(writer)
             .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("spawn");
-        // Close the read end before xtask writes: every write fails with EPIPE.
-        drop(child.stdout.take());
-        let o = child.wait_with_output().expect("wait");
+            .output()
+            .expect("run");
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(!err.contains("panicked"), "{args:?}: {err}");
         assert_eq!(o.status.code(), Some(141), "{args:?}: {err}");
