@@ -108,7 +108,8 @@ fn structure_per_node_and_list_after_every_push() {
     assert_eq!(v["mode"], "matrix");
     // Per image: 3 builds, 3 pushes, 1 list, 3 caches and the plain `-linux-cache`.
     assert_eq!(steps.len(), 22);
-    // The plain tag is built from the first OS version's image, after its push.
+    // The plain tag is the first OS version's cache image, copied in the registry after it
+    // is pushed (not built a second time).
     let plain: Vec<&serde_json::Value> = steps
         .iter()
         .filter(|s| {
@@ -123,11 +124,26 @@ fn structure_per_node_and_list_after_every_push() {
         assert_eq!(p["os_version"], "1809");
         let argv: Vec<String> = serde_json::from_value(p["argv"].clone()).expect("argv");
         let image = p["image"].as_str().expect("image");
-        assert!(
-            argv.iter().any(|a| a.starts_with("SOURCE=")
-                && a.contains(image)
-                && a.ends_with("-windows-amd64-1809")),
+        assert_eq!(
+            argv[..5],
+            ["docker", "buildx", "imagetools", "create", "-t"],
             "{argv:?}"
+        );
+        assert!(
+            argv[6].contains(image) && argv[6].ends_with("-linux-amd64-1809"),
+            "{argv:?}"
+        );
+        let after: Vec<u64> = serde_json::from_value(p["depends_on"].clone()).expect("deps");
+        let source = steps
+            .iter()
+            .find(|s| s["id"] == serde_json::json!(after[0]))
+            .expect("dependency");
+        assert_eq!(after.len(), 1, "{p:#}");
+        assert!(
+            source["what"]
+                .as_str()
+                .is_some_and(|w| w.ends_with(&argv[6])),
+            "the copy waits for the cache image it copies: {source:#}"
         );
     }
     for s in steps {
@@ -151,8 +167,14 @@ fn structure_per_node_and_list_after_every_push() {
                 assert_eq!(s["node"], "local");
             }
             "cache" => {
+                // A cache build waits for its release's push; the plain tag's copy for the
+                // first release's cache image (checked above).
                 assert_eq!(after.len(), 1);
-                assert_eq!(dep(after[0])["kind"], "push");
+                let plain = s["what"]
+                    .as_str()
+                    .is_some_and(|t| t.ends_with("-linux-cache"));
+                let want = if plain { "cache" } else { "push" };
+                assert_eq!(dep(after[0])["kind"], want);
                 assert_eq!(dep(after[0])["os_version"], s["os_version"]);
             }
             other => panic!("unexpected kind {other}"),

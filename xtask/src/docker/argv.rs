@@ -68,6 +68,14 @@ pub fn node_push(node: &Node, tag: &str) -> Vec<String> {
     argv
 }
 
+/// `docker buildx imagetools create -t TAG FROM`: TAG becomes FROM as the registry holds it
+/// (one source: its manifest or index is pushed again under TAG, unchanged).
+pub fn imagetools_copy(tag: &str, from: &str) -> Vec<String> {
+    ["docker", "buildx", "imagetools", "create", "-t", tag, from]
+        .map(String::from)
+        .into()
+}
+
 /// The Linux cache image, built by the local buildx straight into the registry.
 pub fn cache_build(
     tag: &str,

@@ -115,19 +115,29 @@ fn matrix_image(cfg: &Config, img: &Image, target: &Target, b: &mut Builder) {
         ));
     }
     if target.caches() {
+        let mut caches = Vec::new();
         for (i, os) in cfg.os_versions.iter().enumerate() {
             let after = pushed.get(i).copied().into_iter().collect();
-            b.add(cache_step(cfg, img, Some(os), after));
+            caches.push(b.add(cache_step(cfg, img, Some(os), after)));
         }
         // The plain `V-linux-cache` tag that consumers written against compat mode reference:
-        // built from the first OS version's image (its payload is the same for every release;
-        // put 1809 first for exactly compat mode's variant).
-        if let Some(first) = cfg.os_versions.first() {
-            let after = pushed.first().copied().into_iter().collect();
-            let mut plain = cache_step(cfg, img, Some(first), after);
-            plain.tag = Tags::cache(cfg, img, None);
-            plain.what = format!("{} {}", Kind::Cache.word(), plain.tag);
-            b.add(plain);
+        // the first OS version's cache image, copied in the registry once it is pushed (its
+        // payload is the same for every release; put 1809 first for exactly compat mode's
+        // variant). A copy, not a second build: the same image, and no buildx time.
+        if let (Some(first), Some(&after)) = (cfg.os_versions.first(), caches.first()) {
+            let action = Action::Copy {
+                from: Tags::cache(cfg, img, Some(first)),
+            };
+            let tag = Tags::cache(cfg, img, None);
+            b.add(step(
+                Kind::Cache,
+                tag,
+                img,
+                Some(first),
+                action,
+                None,
+                vec![after],
+            ));
         }
     }
 }

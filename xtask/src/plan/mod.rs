@@ -81,6 +81,10 @@ pub enum Action {
         context: String,
         build_args: Vec<(String, String)>,
     },
+    /// A copy of another image in the same registry, as it is (its index, attestations and
+    /// labels included): the plain `V-linux-cache` tag of matrix mode is the first release's
+    /// cache image, so it is copied, not built a second time.
+    Copy { from: String },
     /// A manifest list, resolved at run time.
     List(ListSpec),
 }
@@ -158,7 +162,7 @@ impl Step {
         match self.action {
             Action::Build { .. } => Kind::Build,
             Action::Push { .. } => Kind::Push,
-            Action::Cache { .. } => Kind::Cache,
+            Action::Cache { .. } | Action::Copy { .. } => Kind::Cache,
             Action::List(_) => Kind::List,
         }
     }
@@ -189,6 +193,7 @@ impl Step {
                 context,
                 build_args,
             } => vec![docker::cache_build(&self.tag, build_args, label, context)],
+            Action::Copy { from } => vec![docker::imagetools_copy(&self.tag, from)],
             Action::List(spec) => spec.commands(),
         }
     }

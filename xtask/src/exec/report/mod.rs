@@ -77,7 +77,7 @@ pub fn document(run: &Run, digests: &[Digest]) -> Value {
             let state = run.state(i);
             let node_url = match &s.action {
                 Action::Build { node, .. } | Action::Push { node } => Some(node.url.clone()),
-                Action::Cache { .. } | Action::List(_) => None,
+                Action::Cache { .. } | Action::Copy { .. } | Action::List(_) => None,
             };
             let log = run
                 .log_dir
