@@ -326,7 +326,18 @@ fn matrix_mode_pushes_the_plain_cache_tag_and_per_release_caches_that_consumers_
         out.contains(&format!("✓  {ns}/linky:1.0-linux-cache ")),
         "{out}"
     );
-    s.delete(&format!("{ns}/linky:1.0-linux-cache"));
+    // The plain tag is a copy: the very manifest (or index) the first release's tag holds.
+    assert_eq!(
+        s.digest(&format!("{ns}/linky:1.0-linux-cache"), None),
+        s.digest(&format!("{ns}/linky:1.0-linux-amd64-1809"), None)
+    );
+    // Deleting it by digest would delete the 1809 tag's image too: point it elsewhere instead
+    // (a list over the Windows image, not a linux/amd64 image).
+    let windows = s.digest(
+        &format!("{ns}/linky:1.0-windows-amd64-1809"),
+        Some("windows/amd64"),
+    );
+    s.put_list(&format!("{ns}/linky:1.0-linux-cache"), &[windows]);
     let o = run(&["verify"]);
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
