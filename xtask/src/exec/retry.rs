@@ -70,8 +70,13 @@ pub fn transient(tail: &[String]) -> bool {
     // registry refuses a manifest whose blobs or manifests are not there yet (400 on its PUT,
     // "failed commit on ref"). Pushing the tag again sends what it holds now (seen on the
     // stack in about 1 of 10 pairs of the same run at once).
+    // Or the other run's build renamed the tag meanwhile and the daemon dropped the content
+    // of the image this push started from ("missing content: content digest …: not found",
+    // seen on the stack once in a CI run); pushed again, the tag sends the image it names now,
+    // built from the same inputs.
     let raced = text.contains("references to blobs and/or manifests are missing")
-        || (text.contains("failed commit on ref") && text.contains("400 bad request"));
+        || (text.contains("failed commit on ref") && text.contains("400 bad request"))
+        || (text.contains("missing content: content digest") && text.contains("not found"));
     !PERMANENT.iter().any(|p| text.contains(p))
         && (raced || TRANSIENT.iter().any(|t| text.contains(t)))
 }
@@ -82,6 +87,12 @@ mod tests {
 
     fn t(s: &str) -> bool {
         transient(&[s.to_string()])
+    }
+
+    #[test]
+    fn a_push_whose_image_another_run_replaced_is_retried() {
+        assert!(t("missing content: content digest sha256:14b3: not found"));
+        assert!(!t("content digest sha256:14b3: not found"));
     }
 
     #[test]
