@@ -11,7 +11,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use support::{run, snapshot, stderr, stdout, TempDir, World};
+use support::{run, snapshot, stderr, stdout, with_cargo, TempDir, World};
 
 /// The xtask binary with an empty environment and no cargo anywhere: validation must not
 /// need it.
@@ -21,29 +21,6 @@ fn bare(dir: &Path) -> Command {
         .env("PATH", "/usr/bin:/bin")
         .env("HOME", dir)
         .current_dir(dir);
-    c
-}
-
-/// Lets a command run cargo as the test's own cargo does (the toolchain, its home).
-fn with_cargo(c: &mut Command) -> &mut Command {
-    c.env("CARGO", env!("CARGO"));
-    for k in [
-        "CARGO_HOME",
-        "RUSTUP_HOME",
-        "RUSTUP_TOOLCHAIN",
-        "CARGO_TARGET_DIR",
-    ] {
-        if let Some(v) = std::env::var_os(k) {
-            c.env(k, v);
-        }
-    }
-    if std::env::var_os("CARGO_HOME").is_none() {
-        if let Some(h) = std::env::var_os("HOME") {
-            c.env("CARGO_HOME", Path::new(&h).join(".cargo"));
-        }
-    }
-    let path = std::env::var("PATH").unwrap_or_default();
-    c.env("PATH", format!("{path}:/usr/bin:/bin"));
     c
 }
 

@@ -257,6 +257,29 @@ echo "fake docker: $1 $2 ok"
     }
 }
 
+/// Lets a command run cargo as the test's own cargo does (the toolchain, its home).
+pub fn with_cargo(c: &mut Command) -> &mut Command {
+    c.env("CARGO", env!("CARGO"));
+    for k in [
+        "CARGO_HOME",
+        "RUSTUP_HOME",
+        "RUSTUP_TOOLCHAIN",
+        "CARGO_TARGET_DIR",
+    ] {
+        if let Some(v) = std::env::var_os(k) {
+            c.env(k, v);
+        }
+    }
+    if std::env::var_os("CARGO_HOME").is_none() {
+        if let Some(h) = std::env::var_os("HOME") {
+            c.env("CARGO_HOME", Path::new(&h).join(".cargo"));
+        }
+    }
+    let path = std::env::var("PATH").unwrap_or_default();
+    c.env("PATH", format!("{path}:/usr/bin:/bin"));
+    c
+}
+
 pub fn run(cmd: &mut Command) -> Output {
     cmd.output().expect("run xtask")
 }
