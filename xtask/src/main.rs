@@ -1,7 +1,9 @@
 //! cargo xtask: builds Kubernetes' Windows helper images on a remote Windows Docker node and
-//! re-pushes them as Linux cache images with buildx. main only dispatches, one line per
-//! command; ARCHITECTURE.md maps the layers (config → images → plan → preflight → execute).
+//! re-pushes them as Linux cache images with buildx. main only dispatches, one arm per
+//! command, each the same shape: the command's typed input, then its `run`. ARCHITECTURE.md
+//! maps the layers (config → images → plan → preflight → execute).
 
+mod certs;
 mod cli;
 mod commands;
 mod config;
@@ -9,14 +11,19 @@ mod docker;
 mod dockerfile;
 mod error;
 mod exec;
+mod files;
 mod images;
+mod lint;
 mod plan;
 mod preflight;
+mod reference;
 mod unchanged;
+mod windows;
 
 use std::process::ExitCode;
 
 use crate::cli::{Cmd, Parsed};
+use crate::commands::{build, doctor, lint as lint_cmd, plan as plan_cmd, tls, verify};
 use crate::plan::Target;
 
 fn main() -> ExitCode {
@@ -26,36 +33,17 @@ fn main() -> ExitCode {
         Err(e) => return error::exit(Err(e)),
     };
     let result = match *cmd {
-        Cmd::Build(r) => r
-            .opts()
-            .and_then(|o| commands::build::run(o, Target::Build)),
-        Cmd::Push(r) => r.opts().and_then(|o| commands::build::run(o, Target::Push)),
-        Cmd::PushAsLinux(r) => r
-            .opts()
-            .and_then(|o| commands::build::run(o, Target::PushAsLinux)),
-        Cmd::SubBuild(s) => s
-            .opts()
-            .and_then(|(i, o)| commands::build::run(o, Target::SubBuild(i))),
-        Cmd::SubPush(s) => s
-            .opts()
-            .and_then(|(i, o)| commands::build::run(o, Target::SubPush(i))),
-        Cmd::SubRepushAsLinux(s) => s
-            .opts()
-            .and_then(|(i, o)| commands::build::run(o, Target::SubRepushAsLinux(i))),
-        Cmd::Plan(p) => {
-            let (target, opts) = p.opts();
-            commands::plan::run(opts, &target)
-        }
-        Cmd::Verify(v) => {
-            let (target, opts) = v.opts();
-            commands::verify::run(opts, target.as_deref())
-        }
-        Cmd::Doctor(d) => {
-            let (target, opts) = d.opts();
-            commands::doctor::run(opts, target.as_deref())
-        }
-        Cmd::Lint(l) => commands::lint::run(l.opts()),
-        Cmd::Tls(t) => commands::tls::run(&t.args, t.dry_run, t.json),
+        Cmd::Build(a) => a.input(Target::Build).and_then(build::run),
+        Cmd::Push(a) => a.input(Target::Push).and_then(build::run),
+        Cmd::PushAsLinux(a) => a.input(Target::PushAsLinux).and_then(build::run),
+        Cmd::SubBuild(a) => a.input(Target::SubBuild).and_then(build::run),
+        Cmd::SubPush(a) => a.input(Target::SubPush).and_then(build::run),
+        Cmd::SubRepushAsLinux(a) => a.input(Target::SubRepushAsLinux).and_then(build::run),
+        Cmd::Plan(a) => a.input().and_then(|(p, json)| plan_cmd::run(p, json)),
+        Cmd::Verify(a) => a.input().and_then(|(p, json)| verify::run(p, json)),
+        Cmd::Doctor(a) => a.input().and_then(|(p, json)| doctor::run(p, json)),
+        Cmd::Lint(a) => a.input().and_then(|(s, json)| lint_cmd::run(s, json)),
+        Cmd::Tls(a) => a.input().and_then(|(args, dry, json)| tls::run(&args, dry, json)),
         Cmd::Completions { shell } => cli::completions(shell),
     };
     error::exit(result)

@@ -6,11 +6,10 @@
 
 mod node;
 
-use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::config::{self, Config, Node};
+use crate::certs;
+use crate::config::{Node, Nodes};
 use crate::docker::{self, Answer};
 use crate::error::BadInput;
 use crate::plan::Plan;
@@ -46,64 +45,42 @@ pub fn buildx(docker: &Path) -> anyhow::Result<String> {
     }
 }
 
-/// A private key file's mode, and whether others may read it (group or world bits set).
-/// An unreadable mode counts as private: opening the key is checked on its own.
-pub fn key_mode(key: &Path) -> (u32, bool) {
-    let mode = fs::metadata(key)
-        .map(|m| m.permissions().mode() & 0o777)
-        .unwrap_or(0o600);
-    (mode, mode & 0o077 != 0)
-}
-
 /// The nodes a run of the plan talks to: those its steps run on (none for a target that only
 /// builds cache images, or for a selection of cache-only images).
-pub fn nodes_of<'a>(cfg: &'a Config, plan: &Plan) -> Vec<&'a Node> {
-    cfg.nodes
+pub fn nodes_of<'a>(nodes: &'a Nodes, plan: &Plan) -> Vec<&'a Node> {
+    nodes
+        .list
         .iter()
         .filter(|n| plan.uses_node(n.os.as_deref()))
         .collect()
 }
 
-/// The variable a node's cert folder comes from, for messages.
-pub fn cert_var(node: &Node) -> &'static str {
-    match &node.os {
-        Some(os)
-            if node.cert_path.file_name().and_then(|n| n.to_str())
-                == Some(format!(".docker-{os}").as_str()) =>
-        {
-            "DOCKER_CERT_BASE_PATH"
-        }
-        _ => "DOCKER_CERT_PATH",
-    }
-}
-
 /// The checks a run makes before starting (no network, no cargo): the docker CLI, and per
-/// node the cert files present with a readable key. A key readable by others is a warning.
-/// Returns the docker CLI it found, for the run.
-pub fn local(cfg: &Config, plan: &Plan) -> anyhow::Result<PathBuf> {
+/// node the cert files sound with a readable key (`certs::examine`, the check doctor makes).
+/// A key readable by others is a warning. Returns the docker CLI it found, for the run.
+pub fn local(nodes: &Nodes, plan: &Plan) -> anyhow::Result<PathBuf> {
     let docker_cli = find_docker()?;
     let mut seen: Vec<&Path> = Vec::new();
-    for node in nodes_of(cfg, plan) {
+    for node in nodes_of(nodes, plan) {
         // Nodes often share one cert folder: check (and warn about) each folder once.
         if seen.contains(&node.cert_path.as_path()) {
             continue;
         }
         seen.push(&node.cert_path);
-        let var = cert_var(node);
-        config::check_certs(var, &node.cert_path)?;
-        let key = node.cert_path.join("key.pem");
-        if let Err(e) = fs::File::open(&key) {
-            return Err(BadInput::new(
-                var,
-                node.cert_path.display().to_string(),
-                format!("key.pem cannot be read: {e}"),
-                format!("make {} readable by this user", key.display()),
-            ));
-        }
-        if let (mode, true) = key_mode(&key) {
+        let dir = &node.cert_path;
+        let facts = certs::examine(dir).map_err(|p| {
+            BadInput::new(
+                node.cert_variable(),
+                dir.display().to_string(),
+                p.what(),
+                p.hint(dir),
+            )
+        })?;
+        if facts.key_shared {
             eprintln!(
-                "xtask: warning: {} is mode {mode:04o}, readable by others: chmod 600 it",
-                key.display()
+                "xtask: warning: {} is mode {:04o}, readable by others: chmod 600 it",
+                dir.join("key.pem").display(),
+                facts.key_mode
             );
         }
     }

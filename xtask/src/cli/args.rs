@@ -1,12 +1,11 @@
-//! Each command's arguments: the option groups it takes (config/opts.rs) and how they become
-//! the `Opts` config validates.
+//! Each command's arguments: the option groups it declares (config/) and the typed input they
+//! resolve into, each group once, in one order; the command is handed only that input.
 
-use crate::commands::tls;
+use crate::commands::{build, Planning};
 use crate::config::{
-    DryRunArgs, ImagesArg, ImagesDirArg, JsonArg, NodeArgs, Opts, OsArgs, OutputArgs, RegistryArgs,
-    RunArgs, SkipArg,
+    DryRunArgs, Env, ImagesArg, ImagesDirArg, JsonArg, NodeArgs, Nodes, OsArgs, OutputArgs,
+    RegistryArgs, RunArgs, Selection, SkipArg, Warnings,
 };
-use crate::error::BadInput;
 use crate::plan::Target;
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy)]
@@ -134,7 +133,7 @@ pub struct DoctorCmd {
 #[derive(clap::Args, Debug)]
 pub struct TlsCmd {
     #[command(flatten)]
-    pub args: tls::Args,
+    pub args: tls_spec::Args,
     /// List every file it would write, with its mode, and write nothing.
     #[arg(short = 'n', long)]
     pub dry_run: bool,
@@ -157,101 +156,166 @@ pub struct LintCmd {
 }
 
 impl Run {
-    pub fn opts(self) -> anyhow::Result<Opts> {
-        json_needs_dry_run(&self.dry)?;
-        Ok(Opts::default()
-            .images(self.select, self.names)
-            .dry_run(self.dry)
-            .run(self.run)
-            .skip(self.skip)
-            .output(self.output)
-            .images_dir(self.dir)
-            .registry(self.registry)
-            .nodes(self.nodes)
-            .os(self.os))
+    /// The run's typed input: each group resolved once, its warnings said once.
+    pub fn input(self, target: Target) -> anyhow::Result<build::Input> {
+        let selection = self.select.resolve(self.dir, self.names)?;
+        let groups = Groups {
+            registry: self.registry,
+            os: self.os,
+            nodes: self.nodes,
+            skip: self.skip,
+        };
+        run_input(target, selection, self.dry, self.run, self.output, groups)
     }
 }
 
 impl Sub {
-    /// The image and the variables.
-    pub fn opts(self) -> anyhow::Result<(String, Opts)> {
-        json_needs_dry_run(&self.dry)?;
-        let opts = Opts::default()
-            .dry_run(self.dry)
-            .run(self.run)
-            .skip(self.skip)
-            .output(self.output)
-            .images_dir(self.dir)
-            .registry(self.registry)
-            .nodes(self.nodes)
-            .os(self.os);
-        Ok((self.image, opts))
+    /// As `Run::input`, for the sub-target of the one image named.
+    pub fn input(self, target: fn(String) -> Target) -> anyhow::Result<build::Input> {
+        let selection = self.dir.all()?;
+        let groups = Groups {
+            registry: self.registry,
+            os: self.os,
+            nodes: self.nodes,
+            skip: self.skip,
+        };
+        run_input(
+            target(self.image),
+            selection,
+            self.dry,
+            self.run,
+            self.output,
+            groups,
+        )
     }
 }
 
+/// A running command's input (build, push, push-as-linux, sub-*).
+fn run_input(
+    target: Target,
+    selection: Selection,
+    dry: DryRunArgs,
+    run: RunArgs,
+    output: OutputArgs,
+    groups: Groups,
+) -> anyhow::Result<build::Input> {
+    let env = Env::process();
+    let mut w = Warnings::default();
+    let dry = dry.resolve()?;
+    let planning = groups.planning(target, selection, &env, &mut w)?;
+    let input = build::Input {
+        planning,
+        run: run.resolve()?,
+        output: output.resolve(&env)?,
+        dry,
+    };
+    w.print();
+    Ok(input)
+}
+
 impl PlanCmd {
-    pub fn opts(self) -> (String, Opts) {
-        let opts = Opts::default()
-            .images(self.select, self.names)
-            .json(self.json)
-            .skip(self.skip)
-            .images_dir(self.dir)
-            .registry(self.registry)
-            .nodes(self.nodes)
-            .os(self.os);
-        (self.target, opts)
+    pub fn input(self) -> anyhow::Result<(Planning, bool)> {
+        let target = Target::named(&self.target)?;
+        let env = Env::process();
+        let mut w = Warnings::default();
+        let selection = self.select.resolve(self.dir, self.names)?;
+        let groups = Groups {
+            registry: self.registry,
+            os: self.os,
+            nodes: self.nodes,
+            skip: self.skip,
+        };
+        let p = groups.planning(target, selection, &env, &mut w)?;
+        w.print();
+        Ok((p, self.json.json))
     }
 }
 
 impl Inspect {
-    /// The target (None: the command's default) and the variables.
-    pub fn opts(self) -> (Option<String>, Opts) {
+    /// verify's input: it declares no nodes (it only reads the registry), so its plan has
+    /// none set up (`Nodes::unset`).
+    pub fn input(self) -> anyhow::Result<(Planning, bool)> {
         let (target, images) = target_or_image(self.target, self.names);
-        let opts = Opts::default()
-            .images(self.select, images)
-            .json(self.json)
-            .images_dir(self.dir)
-            .registry(self.registry)
-            .os(self.os);
-        (target, opts)
+        let target = Target::named(target.as_deref().unwrap_or("push-as-linux"))?;
+        let mut w = Warnings::default();
+        let selection = self.select.resolve(self.dir, images)?;
+        let registry = self.registry.resolve(&mut w)?;
+        let releases = self.os.resolve()?;
+        let nodes = Nodes::unset(&releases);
+        w.print();
+        let p = Planning {
+            target,
+            selection,
+            registry,
+            releases,
+            nodes,
+            skip_unchanged: false,
+        };
+        Ok((p, self.json.json))
     }
 }
 
 impl DoctorCmd {
-    pub fn opts(self) -> (Option<String>, Opts) {
+    pub fn input(self) -> anyhow::Result<(Planning, bool)> {
         let (target, images) = target_or_image(self.target, self.names);
-        let opts = Opts::default()
-            .images(self.select, images)
-            .json(self.json)
-            .images_dir(self.dir)
-            .registry(self.registry)
-            .nodes(self.nodes)
-            .os(self.os);
-        (target, opts)
+        let target = Target::named(target.as_deref().unwrap_or("push-as-linux"))?;
+        let env = Env::process();
+        let mut w = Warnings::default();
+        let selection = self.select.resolve(self.dir, images)?;
+        let groups = Groups {
+            registry: self.registry,
+            os: self.os,
+            nodes: self.nodes,
+            skip: SkipArg::default(),
+        };
+        let p = groups.planning(target, selection, &env, &mut w)?;
+        w.print();
+        Ok((p, self.json.json))
     }
 }
 
 impl LintCmd {
-    pub fn opts(self) -> Opts {
-        Opts::default()
-            .images(self.select, self.names)
-            .json(self.json)
-            .images_dir(self.dir)
+    pub fn input(self) -> anyhow::Result<(Selection, JsonArg)> {
+        Ok((self.select.resolve(self.dir, self.names)?, self.json))
     }
 }
 
-/// `--json` of the running commands prints the plan, so it needs -n: a run's record is
-/// another matter (its summary).
-fn json_needs_dry_run(d: &DryRunArgs) -> anyhow::Result<()> {
-    if d.json && !d.dry_run {
-        return Err(BadInput::new(
-            "option",
-            "--json",
-            "--json prints the plan as JSON, so it needs -n/--dry-run: without it the run would ignore it",
-            "add -n to print the plan as JSON (or use `cargo xtask plan TARGET --json`)",
-        ));
+impl TlsCmd {
+    pub fn input(self) -> anyhow::Result<(tls_spec::Args, bool, bool)> {
+        Ok((self.args, self.dry_run, self.json))
     }
-    Ok(())
+}
+
+/// The groups a plan is made from, as typed.
+struct Groups {
+    registry: RegistryArgs,
+    os: OsArgs,
+    nodes: NodeArgs,
+    skip: SkipArg,
+}
+
+impl Groups {
+    /// Each group resolved, in the order their variables are checked.
+    fn planning(
+        self,
+        target: Target,
+        selection: Selection,
+        env: &Env,
+        w: &mut Warnings,
+    ) -> anyhow::Result<Planning> {
+        let registry = self.registry.resolve(w)?;
+        let releases = self.os.resolve()?;
+        let skip_unchanged = self.skip.resolve(env)?;
+        let nodes = self.nodes.resolve(&releases, env, w)?;
+        Ok(Planning {
+            target,
+            selection,
+            registry,
+            releases,
+            nodes,
+            skip_unchanged,
+        })
+    }
 }
 
 /// `verify IMG` and `doctor IMG`: a first word that is no target is the first image.

@@ -1,44 +1,55 @@
 //! `cargo xtask build|push|push-as-linux|sub-*` (make's all-* and sub-* targets): config →
 //! images → plan (pure) → preflight (cheap, read-only; every node probed, which decides each
 //! build's isolation) → execute → the run report (REPORT). With --dry-run the plan is printed
-//! instead (`commands::plan`), its isolation decided by the nodes that are set up.
+//! instead, its isolation decided by the nodes that are set up.
 
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use crate::config::{check_certs, Config, Env, Needs, Node, Opts, URL_PLACEHOLDER};
+use super::Planning;
+use crate::config::{check_certs, DryRunArgs, Node, Output, RunSettings};
 use crate::error::BadInput;
 use crate::exec::{self, report, term};
-use crate::images::{self, Image, Wants};
-use crate::plan::{self, Plan, Target};
+use crate::images::Image;
+use crate::plan::{self, Plan};
 use crate::{preflight, unchanged};
 
+/// What a run is handed: the plan's groups, how it runs, what it leaves behind.
+#[derive(Debug, Clone)]
+pub struct Input {
+    pub planning: Planning,
+    pub run: RunSettings,
+    pub output: Output,
+    pub dry: DryRunArgs,
+}
+
 /// Plans TARGET and runs it (or prints it, with --dry-run).
-pub fn run(opts: Opts, target: Target) -> anyhow::Result<()> {
-    let print_only = opts.dry_run;
+pub fn run(input: Input) -> anyhow::Result<()> {
+    let Input {
+        planning: p,
+        run: settings,
+        output,
+        dry,
+    } = &input;
+    let (images, mut plan) = p.plan(p.wants())?;
+    if dry.dry_run {
+        decide_for_dry_run(p, &mut plan)?;
+        super::print_lint_warnings(&images);
+        return plan::print(&plan, dry.json);
+    }
     // Whether the run needs a node depends on the images' kinds (cache-only images need
-    // none): plan first, then hold the node settings to the full check if a step uses one.
-    let cfg = Config::load(&opts, Needs { node: false })?;
-    let wants = Wants {
-        windows: target.builds(),
-        cache: target.caches(),
-    };
-    let images = images::select(&cfg, target.image(), wants)?;
-    let mut plan = super::checked_plan(&cfg, &images, &target)?;
-    if print_only {
-        decide_for_dry_run(&cfg, &mut plan)?;
-        return super::plan::print(&cfg, &images, &plan);
-    }
+    // none): planned first, the node settings are held to the full check if a step uses one.
     if plan.uses_nodes() {
-        // Its warnings were printed by the first load: load_with prints none.
-        Config::load_with(&opts, Needs { node: true }, &Env::process())?;
+        p.nodes.require()?;
     }
-    let docker = preflight::local(&cfg, &plan)?;
+    let docker = preflight::local(&p.nodes, &plan)?;
     let started = SystemTime::now();
-    let log_dir = exec::prepare_logs(cfg.log_dir.as_deref(), cfg.quiet, started)?;
+    let log_dir = exec::prepare_logs(output.log_dir.as_deref(), output.quiet, started)?;
     let mut states = Vec::new();
     let outcome = execute(
-        &cfg,
+        p,
+        settings,
+        output.quiet,
         &images,
         &mut plan,
         &docker,
@@ -49,20 +60,21 @@ pub fn run(opts: Opts, target: Target) -> anyhow::Result<()> {
     // Bad input (exit 2: the buildx check, a release its node cannot run) means the run never
     // got past validation.
     let validated = !matches!(&outcome, Err(e) if e.downcast_ref::<BadInput>().is_some());
-    let Some(path) = cfg.report.as_deref().filter(|_| validated) else {
+    let Some(path) = output.report.as_deref().filter(|_| validated) else {
         return outcome;
     };
+    let os_versions = p.releases.names();
     let run = report::Run {
         plan: &plan,
-        registry: &cfg.registry,
-        os_versions: &cfg.os_versions,
+        registry: &p.registry.prefix,
+        os_versions: &os_versions,
         started,
         finished,
         states: &states,
         outcome: &outcome,
         log_dir: log_dir.as_deref(),
     };
-    let digests = report::digests(&docker, &run, cfg.registry_timeout);
+    let digests = report::digests(&docker, &run, p.registry.timeout);
     // Written as the executor writes: a closed stderr (`2>&1 | head`) is no reason to panic.
     match report::write(path, &report::document(&run, &digests)) {
         Ok(()) => {
@@ -83,7 +95,9 @@ pub fn run(opts: Opts, target: Target) -> anyhow::Result<()> {
 /// The buildx check, the node probe and the skip-unchanged probe (at once: all only read),
 /// then the plan.
 fn execute(
-    cfg: &Config,
+    p: &Planning,
+    settings: &RunSettings,
+    quiet: bool,
     images: &[Image],
     plan: &mut Plan,
     docker: &Path,
@@ -91,7 +105,7 @@ fn execute(
     states: &mut Vec<exec::State>,
 ) -> anyhow::Result<()> {
     let target = plan.target.clone();
-    let nodes = preflight::nodes_of(cfg, plan);
+    let nodes = preflight::nodes_of(&p.nodes, plan);
     let mut probed = plan.clone();
     let (buildx, decided, probe) = std::thread::scope(|s| {
         let buildx = s.spawn(|| {
@@ -101,34 +115,40 @@ fn execute(
                 Ok(())
             }
         });
-        let decided = s.spawn(|| preflight::probe_nodes(docker, cfg, &nodes, &mut probed));
-        let probe = cfg
+        let decided =
+            s.spawn(|| preflight::probe_nodes(docker, p.nodes.timeout, &nodes, &mut probed));
+        let probe = p
             .skip_unchanged
-            .then(|| unchanged::probe(docker, images, plan, cfg.registry_timeout));
+            .then(|| unchanged::probe(docker, images, plan, p.registry.timeout));
         (buildx.join(), decided.join(), probe)
     });
     buildx.map_err(|_| anyhow::anyhow!("the buildx check panicked"))??;
     let decided = decided.map_err(|_| anyhow::anyhow!("the node probe panicked"))??;
     *plan = probed;
-    show(cfg, &decided);
+    show(p.releases.is_matrix(), &decided);
     if let Some(probe) = probe {
         unchanged::apply(plan, &probe?);
     }
-    let limits = exec::Limits::new(plan, cfg.jobs, cfg.node_jobs, cfg.local_jobs);
+    let limits = exec::Limits::new(
+        plan,
+        settings.jobs,
+        settings.node_jobs,
+        settings.local_jobs,
+    );
     exec::run(
         plan,
         &exec::Options {
             docker: docker.to_path_buf(),
             limits,
-            retries: cfg.retries,
+            retries: settings.retries,
             backoff: Duration::from_secs(1),
-            quiet: cfg.quiet,
+            quiet,
             log_dir: log_dir.map(Path::to_path_buf),
             timeouts: exec::watch::Timeouts {
-                registry: cfg.registry_timeout,
-                node: cfg.node_timeout,
-                idle_check: cfg.step_idle_check,
-                idle: cfg.step_idle_timeout,
+                registry: p.registry.timeout,
+                node: p.nodes.timeout,
+                idle_check: settings.step_idle_check,
+                idle: settings.step_idle_timeout,
             },
         },
         states,
@@ -138,13 +158,13 @@ fn execute(
 /// --dry-run shows the isolation a run would use: in matrix mode the nodes whose URL and cert
 /// files are set are asked (read-only, within NODE_TIMEOUT), as a run asks them; a node that
 /// is not set up keeps the plan's placeholder. Compat mode's argv does not depend on the node.
-fn decide_for_dry_run(cfg: &Config, plan: &mut plan::Plan) -> anyhow::Result<()> {
-    if !cfg.is_matrix() || !plan.target.builds() {
+fn decide_for_dry_run(p: &Planning, plan: &mut plan::Plan) -> anyhow::Result<()> {
+    if !p.releases.is_matrix() || !plan.target.builds() {
         return Ok(());
     }
-    let (ready, unset): (Vec<&Node>, Vec<&Node>) = preflight::nodes_of(cfg, plan)
+    let (ready, unset): (Vec<&Node>, Vec<&Node>) = preflight::nodes_of(&p.nodes, plan)
         .into_iter()
-        .partition(|n| n.url != URL_PLACEHOLDER && check_certs("", &n.cert_path).is_ok());
+        .partition(|n| n.url.is_some() && check_certs("", n).is_ok());
     if preflight::undecided(plan) {
         for n in &unset {
             eprintln!(
@@ -158,16 +178,16 @@ fn decide_for_dry_run(cfg: &Config, plan: &mut plan::Plan) -> anyhow::Result<()>
         return Ok(());
     }
     let docker = preflight::find_docker()?;
-    let decided = preflight::probe_nodes(&docker, cfg, &ready, plan)?;
-    show(cfg, &decided);
+    let decided = preflight::probe_nodes(&docker, p.nodes.timeout, &ready, plan)?;
+    show(true, &decided);
     Ok(())
 }
 
 /// The isolation decisions, on stderr before the run: every one in matrix mode, only
 /// warnings in compat mode (whose argv is upstream's whatever the node).
-fn show(cfg: &Config, decided: &[plan::Decided]) {
+fn show(matrix: bool, decided: &[plan::Decided]) {
     for d in decided {
-        if cfg.is_matrix() {
+        if matrix {
             eprintln!("xtask: isolation: {}", d.line());
         }
         if let Some(w) = &d.warning {

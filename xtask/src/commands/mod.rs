@@ -1,7 +1,7 @@
-//! Commands: one module per `cargo xtask` command, each a `run` that main calls. They wire
-//! the layers below (config → images → plan → preflight → exec) and own only what is theirs
-//! to print or check. Shared here: loading the config and plan for the commands that inspect
-//! a target rather than run it.
+//! Commands: one module per `cargo xtask` command, each a `run` that main calls with the typed
+//! groups the command declared (cli/args.rs resolves them). They wire the layers below
+//! (config → images → plan → preflight → exec) and own only what is theirs to print or check;
+//! commands never import each other. Shared here: images and plan for a target.
 
 pub mod build;
 pub mod doctor;
@@ -10,37 +10,70 @@ pub mod plan;
 pub mod tls;
 pub mod verify;
 
-use crate::config::{Config, Needs, Opts};
+use crate::config::{Nodes, Registry, Releases, Selection};
 use crate::images::{self, Image, Wants};
-use crate::plan::{Plan, Target};
+use crate::plan::{Plan, Setup, Target};
 
-/// Config and plan for TARGET, for the commands that inspect rather than run it (no node
-/// needed; they report a missing one themselves).
-pub fn plan_for(opts: &Opts, target: &Target) -> anyhow::Result<(Config, Plan)> {
-    let cfg = Config::load(opts, Needs { node: false })?;
-    let images = images_as_they_are(&cfg, target.image())?;
-    let plan = checked_plan(&cfg, &images, target)?;
-    Ok((cfg, plan))
+/// What a target is planned from: the typed groups every planning command declares.
+#[derive(Debug, Clone)]
+pub struct Planning {
+    pub target: Target,
+    pub selection: Selection,
+    pub registry: Registry,
+    pub releases: Releases,
+    /// The nodes (a command that declares none plans with `Nodes::unset`: no URL, no certs).
+    pub nodes: Nodes,
+    pub skip_unchanged: bool,
 }
 
-/// The plan for TARGET, after checking every tag it pushes against docker's limits: a tag
-/// too long for docker is bad input before any step runs, not a failure after the builds.
-pub fn checked_plan(cfg: &Config, images: &[Image], target: &Target) -> anyhow::Result<Plan> {
-    let plan = crate::plan::plan(cfg, images, target);
-    for step in &plan.steps {
-        if let Some(img) = images.iter().find(|i| i.name == step.image) {
-            images::check_tag(img, &step.tag)?;
+impl Planning {
+    /// The selected images as the target needs them (`wants`), and the plan, after checking
+    /// every tag it pushes against docker's limits: a tag too long for docker is bad input
+    /// before any step runs, not a failure after the builds.
+    pub fn plan(&self, wants: Wants) -> anyhow::Result<(Vec<Image>, Plan)> {
+        let names = self.releases.names();
+        let cx = images::Context {
+            registry: &self.registry.prefix,
+            os_versions: &names,
+        };
+        let images = images::select(&self.selection, cx, self.target.image(), wants)?;
+        let setup = Setup::new(
+            &self.registry.prefix,
+            &self.releases,
+            &self.nodes,
+            self.skip_unchanged,
+        );
+        let plan = crate::plan::plan(&setup, &images, &self.target);
+        for step in &plan.steps {
+            if let Some(img) = images.iter().find(|i| i.name == step.image) {
+                images::check_tag(img, &step.tag)?;
+            }
+        }
+        Ok((images, plan))
+    }
+
+    /// The files a run of the target reads: Dockerfile_windows for node builds, Dockerfile
+    /// for cache builds.
+    pub fn wants(&self) -> Wants {
+        Wants {
+            windows: self.target.builds(),
+            cache: self.target.caches(),
         }
     }
-    Ok(plan)
+
+    /// For commands that report a missing file as a finding instead of refusing to start.
+    pub fn as_they_are() -> Wants {
+        Wants {
+            windows: false,
+            cache: false,
+        }
+    }
 }
 
-/// The selected images, without requiring their Dockerfiles: for commands that report a
-/// missing file as a finding instead of refusing to start.
-pub fn images_as_they_are(cfg: &Config, only: Option<&str>) -> anyhow::Result<Vec<Image>> {
-    let wants = Wants {
-        windows: false,
-        cache: false,
-    };
-    images::select(cfg, only, wants)
+/// What `lint` finds in the images, as warnings on stderr: a plan is still printed, but what
+/// `lint` would fail on is worth seeing before a build.
+pub fn print_lint_warnings(images: &[Image]) {
+    for warning in crate::lint::warnings_for(images) {
+        eprintln!("warning: {warning}");
+    }
 }

@@ -8,17 +8,15 @@
 //! lives in that crate so xtask's own cold build stays small; cargo compiles it the first
 //! time someone makes or inspects certs.
 
-use std::path::Path;
 use std::process::Stdio;
 
 use anyhow::Context;
-use serde_json::Value;
 use tls_spec::{escaped, shown_path, Entry, Invalid, Outcome, Spec};
 use xshell::Shell;
 
+use crate::certs::tool;
 use crate::error::BadInput;
-
-pub use tls_spec::Args;
+use tls_spec::Args;
 
 /// `cargo xtask [-n] tls …`. `json` is refused: tls writes files and reports them as text.
 pub fn run(args: &Args, dry_run: bool, json: bool) -> anyhow::Result<()> {
@@ -56,7 +54,7 @@ fn bad_input(i: Invalid) -> anyhow::Error {
 /// errors on first use) reaches the user as it comes.
 fn make(spec: &Spec, dry_run: bool) -> anyhow::Result<Outcome> {
     let sh = Shell::new()?;
-    let out = std::process::Command::from(tls_cmd(&sh, &spec.make_argv(dry_run)))
+    let out = std::process::Command::from(tool::command(&sh, &spec.make_argv(dry_run)))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -68,7 +66,7 @@ fn make(spec: &Spec, dry_run: bool) -> anyhow::Result<Outcome> {
         _ => anyhow::bail!(
             "xtask-tls make failed ({}) without a report; see the messages above (run from {})",
             out.status,
-            crate::config::project_root().display()
+            crate::files::project_root().display()
         ),
     }
 }
@@ -132,76 +130,4 @@ fn report(spec: &Spec, entries: &[Entry], dry_run: bool) -> String {
         );
     }
     s
-}
-
-/// `$CARGO run --quiet --manifest-path ROOT/Cargo.toml --package xtask-tls -- ARGS`: cargo
-/// builds the tls crate on first use. CARGO is set by cargo for the binary it runs; a
-/// binary started some other way falls back to `cargo` on PATH.
-fn tls_cmd<'a>(sh: &'a Shell, args: &[String]) -> xshell::Cmd<'a> {
-    announce_build();
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let manifest = crate::config::project_root().join("Cargo.toml");
-    sh.cmd(cargo)
-        .args(["run", "--quiet", "--manifest-path"])
-        .arg(manifest)
-        .args(["--package", "xtask-tls", "--"])
-        .args(args)
-}
-
-/// cargo builds the tls crate quietly, ~25 s the first time: say so before, once, when its
-/// binary (beside this one: same cargo, same profile) is missing or older than its sources.
-fn announce_build() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let built = std::env::current_exe()
-            .ok()
-            .and_then(|exe| Some(exe.parent()?.join("xtask-tls")))
-            .and_then(|bin| bin.metadata().ok()?.modified().ok());
-        let root = crate::config::project_root();
-        let sources = newest(&root.join("tls/src")).max(newest(&root.join("tls/Cargo.toml")));
-        match built {
-            None => eprintln!("xtask: building the certificate tool xtask-tls (first use, ~30 s)…"),
-            Some(b) if sources.is_some_and(|s| s > b) => {
-                eprintln!("xtask: rebuilding the certificate tool xtask-tls (its sources changed, ~30 s)…")
-            }
-            Some(_) => {}
-        }
-    });
-}
-
-/// The newest modification time of a file, or of any file under a folder.
-fn newest(p: &Path) -> Option<std::time::SystemTime> {
-    let meta = p.metadata().ok()?;
-    if !meta.is_dir() {
-        return meta.modified().ok();
-    }
-    std::fs::read_dir(p)
-        .ok()?
-        .flatten()
-        .filter_map(|e| newest(&e.path()))
-        .max()
-}
-
-/// `xtask-tls inspect DIR --json`: the facts doctor judges a client cert folder by.
-pub fn inspect(dir: &Path) -> anyhow::Result<Value> {
-    let sh = Shell::new()?;
-    let args = [
-        "inspect".to_string(),
-        dir.display().to_string(),
-        "--json".to_string(),
-    ];
-    let out = tls_cmd(&sh, &args)
-        .quiet()
-        .ignore_status()
-        .output()
-        .context("running xtask-tls inspect through cargo")?;
-    if !out.status.success() {
-        anyhow::bail!(
-            "xtask-tls inspect {} failed ({}): {}",
-            dir.display(),
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    serde_json::from_slice(&out.stdout).context("reading xtask-tls inspect's JSON")
 }

@@ -10,11 +10,11 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::config::Opts;
 use crate::docker::oci::short_digest;
 use crate::docker::{self, resolve};
 use crate::error::{print, StepFailed};
-use crate::plan::{Action, Kind, ListSpec, Plan, Target};
+use super::Planning;
+use crate::plan::{Action, Kind, ListSpec, Plan};
 use crate::preflight;
 
 /// One row of the table.
@@ -25,13 +25,12 @@ struct Row {
     ok: bool,
 }
 
-pub fn run(opts: Opts, target: Option<&str>) -> anyhow::Result<()> {
-    let target = Target::named(target.unwrap_or("push-as-linux"))?;
-    let (cfg, plan) = super::plan_for(&opts, &target)?;
+pub fn run(planning: Planning, as_json: bool) -> anyhow::Result<()> {
+    let (_, plan) = planning.plan(Planning::as_they_are())?;
     let docker_cli = preflight::find_docker()?;
     preflight::buildx(&docker_cli)?;
-    let rows = check(&docker_cli, &plan, cfg.registry_timeout);
-    if cfg.json {
+    let rows = check(&docker_cli, &plan, planning.registry.timeout);
+    if as_json {
         print(&format!(
             "{}\n",
             serde_json::to_string_pretty(&json(&plan, &rows))?

@@ -1,74 +1,151 @@
-//! The Windows nodes a run talks to: URL and client cert folder per node (one in compat
-//! mode, one per OS version in matrix mode), checked for form here; reaching them is
-//! preflight's and doctor's business.
+//! The nodes group: the Windows nodes a run talks to — URL and client cert folder per node
+//! (one in compat mode, one per release in matrix mode), with the variable each came from
+//! kept as data for messages — plus ISOLATION and NODE_TIMEOUT. Checked for form when
+//! resolved; `Nodes::require` holds them to the full check (a URL, sound cert files) once the
+//! plan shows a step needs a node. Reaching them is preflight's and doctor's business.
 
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::time::Duration;
 
-use super::{names, pem, Env, Needs, Node, Opts, URL_PLACEHOLDER};
+use super::parse::parse_number;
+use super::{unused, Env, Releases, Warnings};
+use crate::certs;
 use crate::error::{shown, BadInput};
+use crate::reference;
+use crate::windows::Isolation;
 
-/// Resolves each node's URL and cert folder. Compat mode: one node from REMOTE_DOCKER_URL and
-/// DOCKER_CERT_PATH. Matrix mode: per OS version, `--node OS=URL`, else REMOTE_DOCKER_URL_<os>,
-/// else REMOTE_DOCKER_URL; certs from DOCKER_CERT_BASE_PATH/.docker-<os> or DOCKER_CERT_PATH.
-/// Cert folders are made absolute: docker gets every path absolute.
-pub fn load_nodes(
-    opts: &Opts,
-    os_versions: &[String],
-    needs: Needs,
-    env: &Env,
-) -> anyhow::Result<Vec<Node>> {
-    let default_url = opts.remote_docker_url.clone().filter(|u| !u.is_empty());
-    let cert_path =
-        match &opts.docker_cert_path {
-            Some(p) if p.is_empty() => return Err(BadInput::new(
-                "DOCKER_CERT_PATH",
-                "",
-                "it is empty",
-                "unset it to use $HOME/.docker, or name the folder with ca.pem, cert.pem, key.pem",
-            )),
-            Some(p) => Some(absolute("DOCKER_CERT_PATH", p)?),
-            None => match env.get("HOME").filter(|h| !h.is_empty()) {
-                Some(h) => Some(absolute("HOME", h)?.join(".docker")),
-                None => None,
-            },
-        };
-    let base = match opts
-        .docker_cert_base_path
-        .as_deref()
-        .filter(|p| !p.is_empty())
-    {
-        Some(p) => Some(absolute("DOCKER_CERT_BASE_PATH", p)?),
-        None => None,
-    };
-    let flags = node_flags(&opts.nodes, os_versions)?;
+/// How long a node may take to answer `docker version` (NODE_TIMEOUT's default).
+pub const DEFAULT_NODE_TIMEOUT: Duration = Duration::from_secs(10);
 
-    let wanted: Vec<Option<&String>> = if os_versions.is_empty() {
-        vec![None]
-    } else {
-        os_versions.iter().map(Some).collect()
-    };
-    let mut nodes = Vec::new();
-    for os in wanted {
-        let (url_var, url) = match os {
-            Some(os) => {
-                let var = format!("REMOTE_DOCKER_URL_{os}");
-                let flag = flags.iter().find(|(o, _)| o == os);
-                match (flag, env.get(&var).filter(|u| !u.is_empty())) {
-                    (Some((_, u)), _) => (format!("--node {os}"), Some(u.clone())),
-                    (None, Some(u)) => (var, Some(u.to_string())),
-                    (None, None) => ("REMOTE_DOCKER_URL".to_string(), default_url.clone()),
-                }
-            }
-            None => ("REMOTE_DOCKER_URL".to_string(), default_url.clone()),
+/// Shown in plans where a node's URL is not set: planning must work without a node.
+pub const URL_PLACEHOLDER: &str = "<REMOTE_DOCKER_URL>";
+
+/// The Windows nodes and how to reach them.
+#[derive(clap::Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Windows nodes")]
+pub struct NodeArgs {
+    /// The Windows node's Docker URL, tcp://host:port (mutual TLS).
+    #[arg(long, env = "REMOTE_DOCKER_URL", value_name = "URL")]
+    pub remote_docker_url: Option<String>,
+    /// Matrix mode: the node for release OS (as REMOTE_DOCKER_URL_<OS>=URL); repeat for each.
+    #[arg(long = "node", value_name = "OS=URL")]
+    pub nodes: Vec<String>,
+    /// Folder with the client's ca.pem, cert.pem, key.pem [default: $HOME/.docker].
+    #[arg(long, env = "DOCKER_CERT_PATH", value_name = "DIR")]
+    pub docker_cert_path: Option<String>,
+    /// Matrix mode: each node's client certs are in DIR/.docker-<os>.
+    #[arg(long, env = "DOCKER_CERT_BASE_PATH", value_name = "DIR")]
+    pub docker_cert_base_path: Option<String>,
+    /// Node builds' isolation: auto (matrix mode: from each node's Windows build and the
+    /// release), process or hyperv (forced for every build) [default: auto].
+    #[arg(long, env = "ISOLATION", value_name = "auto|process|hyperv")]
+    pub isolation: Option<String>,
+    /// Seconds a node may take to answer the probe made before the run, and the check of a
+    /// silent step [default: 10].
+    #[arg(long, env = "NODE_TIMEOUT", value_name = "S")]
+    pub node_timeout: Option<String>,
+}
+
+/// One Windows node: where to reach it and with which client certs, and which variable said so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    /// The release it builds for (matrix mode), None in compat mode.
+    pub os: Option<String>,
+    /// That release's Windows build (known, or `NAME=BUILD`), None in compat mode.
+    pub build: Option<u32>,
+    /// `tcp://host:port`; None when no variable set one (planning needs no node).
+    pub url: Option<String>,
+    /// The variable that set the URL, or would: `REMOTE_DOCKER_URL`,
+    /// `REMOTE_DOCKER_URL_<os>` or `--node <os>`.
+    pub url_var: String,
+    /// The client cert folder, absolute.
+    pub cert_path: PathBuf,
+    /// The variable it came from: DOCKER_CERT_PATH, DOCKER_CERT_BASE_PATH or HOME.
+    pub cert_var: &'static str,
+}
+
+impl Node {
+    /// The URL as a command line shows it: the placeholder when unset.
+    pub fn address(&self) -> &str {
+        self.url.as_deref().unwrap_or(URL_PLACEHOLDER)
+    }
+
+    /// The variable to name for a problem with the cert folder (HOME's default is
+    /// DOCKER_CERT_PATH's).
+    pub fn cert_variable(&self) -> &'static str {
+        match self.cert_var {
+            "HOME" => "DOCKER_CERT_PATH",
+            v => v,
+        }
+    }
+}
+
+#[cfg(test)]
+impl Node {
+    /// A node as tests need one: its URL set by its release's variable, its certs in
+    /// `certs` from DOCKER_CERT_PATH.
+    pub fn for_test(os: Option<&str>, url: &str, certs: &str) -> Node {
+        Node {
+            os: os.map(String::from),
+            build: os.and_then(crate::windows::build_of_release),
+            url: Some(url.to_string()),
+            url_var: os.map_or("REMOTE_DOCKER_URL".into(), |o| format!("REMOTE_DOCKER_URL_{o}")),
+            cert_path: PathBuf::from(certs),
+            cert_var: "DOCKER_CERT_PATH",
+        }
+    }
+}
+
+/// The nodes, validated for form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Nodes {
+    /// One in compat mode, one per release in matrix mode (same order).
+    pub list: Vec<Node>,
+    /// ISOLATION: auto (from each node's Windows build) or forced.
+    pub isolation: IsolationChoice,
+    /// NODE_TIMEOUT: how long a node may take to answer the probe before the run, and the
+    /// check of a silent step.
+    pub timeout: Duration,
+}
+
+impl Nodes {
+    /// The nodes of a command that declares none (verify: it plans only to know the tags):
+    /// one per release, no URL, no cert folder.
+    pub fn unset(releases: &Releases) -> Nodes {
+        let node = |r: Option<&crate::windows::Release>| Node {
+            os: r.map(|r| r.name.clone()),
+            build: r.map(|r| r.build),
+            url: None,
+            url_var: "REMOTE_DOCKER_URL".into(),
+            cert_path: PathBuf::new(),
+            cert_var: "DOCKER_CERT_PATH",
         };
-        let url = match url {
-            Some(u) => {
-                check_url(&url_var, &u)?;
-                u
-            }
-            None if needs.node => {
-                let (what, hint) = match os {
+        let list = if releases.is_matrix() {
+            releases.0.iter().map(|r| node(Some(r))).collect()
+        } else {
+            vec![node(None)]
+        };
+        Nodes {
+            list,
+            isolation: IsolationChoice::Auto,
+            timeout: DEFAULT_NODE_TIMEOUT,
+        }
+    }
+
+    /// The node that builds for `os` (None in compat mode).
+    pub fn node(&self, os: Option<&str>) -> &Node {
+        self.list
+            .iter()
+            .find(|n| n.os.as_deref() == os)
+            .unwrap_or(&self.list[0])
+    }
+
+    /// Holds every node to the full check a run that talks to nodes needs: a URL set, and a
+    /// cert folder with sound files.
+    pub fn require(&self) -> anyhow::Result<()> {
+        for node in &self.list {
+            if node.url.is_none() {
+                let (what, hint) = match &node.os {
                     Some(os) => (
                         format!("REMOTE_DOCKER_URL_{os}"),
                         format!("set REMOTE_DOCKER_URL_{os}=tcp://<node for {os}>:2376 (or --node {os}=URL), or REMOTE_DOCKER_URL for every version"),
@@ -85,38 +162,143 @@ pub fn load_nodes(
                     hint,
                 ));
             }
-            None => URL_PLACEHOLDER.to_string(),
-        };
-
-        let (cert_var, certs) = match (os, &base) {
-            (Some(os), Some(b)) => (
-                "DOCKER_CERT_BASE_PATH",
-                Some(b.join(format!(".docker-{os}"))),
-            ),
-            _ => ("DOCKER_CERT_PATH", cert_path.clone()),
-        };
-        let certs = match certs {
-            Some(c) => c,
-            None => {
-                return Err(BadInput::new(
-                    "DOCKER_CERT_PATH",
-                    "",
-                    "not set and HOME is not set either",
-                    "set DOCKER_CERT_PATH to the folder with ca.pem, cert.pem, key.pem",
-                ))
-            }
-        };
-        if needs.node {
-            check_certs(cert_var, &certs)?;
+            check_certs(node.cert_variable(), node)?;
         }
-        nodes.push(Node {
-            os: os.cloned(),
-            url,
-            cert_path: certs,
-        });
+        Ok(())
     }
-    Ok(nodes)
 }
+
+/// The cert folder's cheap check (form only), as bad input naming `var`.
+pub fn check_certs(var: &str, node: &Node) -> anyhow::Result<()> {
+    let dir = &node.cert_path;
+    certs::check_form(dir, certs::unix_now())
+        .map(|_| ())
+        .map_err(|p| BadInput::new(var, dir.display().to_string(), p.what(), p.hint(dir)))
+}
+
+impl NodeArgs {
+    /// Resolves each node's URL and cert folder. Compat mode: one node from REMOTE_DOCKER_URL
+    /// and DOCKER_CERT_PATH. Matrix mode: per release, `--node OS=URL`, else
+    /// REMOTE_DOCKER_URL_<os>, else REMOTE_DOCKER_URL; certs from
+    /// DOCKER_CERT_BASE_PATH/.docker-<os> or DOCKER_CERT_PATH. Cert folders are made
+    /// absolute: docker gets every path absolute.
+    pub fn resolve(
+        self,
+        releases: &Releases,
+        env: &Env,
+        warnings: &mut Warnings,
+    ) -> anyhow::Result<Nodes> {
+        let isolation = parse_isolation(self.isolation.as_deref())?;
+        let timeout = parse_number(
+            "NODE_TIMEOUT",
+            self.node_timeout.as_deref(),
+            1..=600,
+            "seconds a node may take to answer before the run, e.g. NODE_TIMEOUT=30",
+        )?
+        .map_or(DEFAULT_NODE_TIMEOUT, |s| Duration::from_secs(s as u64));
+        let default_url = self.remote_docker_url.clone().filter(|u| !u.is_empty());
+        let cert_path = match &self.docker_cert_path {
+            Some(p) if p.is_empty() => return Err(BadInput::new(
+                "DOCKER_CERT_PATH",
+                "",
+                "it is empty",
+                "unset it to use $HOME/.docker, or name the folder with ca.pem, cert.pem, key.pem",
+            )),
+            Some(p) => Some((absolute("DOCKER_CERT_PATH", p)?, "DOCKER_CERT_PATH")),
+            None => match env.get("HOME").filter(|h| !h.is_empty()) {
+                Some(h) => Some((absolute("HOME", h)?.join(".docker"), "HOME")),
+                None => None,
+            },
+        };
+        let base = match self
+            .docker_cert_base_path
+            .as_deref()
+            .filter(|p| !p.is_empty())
+        {
+            Some(p) => Some(absolute("DOCKER_CERT_BASE_PATH", p)?),
+            None => None,
+        };
+        let names = releases.names();
+        let flags = node_flags(&self.nodes, &names)?;
+
+        let wanted: Vec<Option<&crate::windows::Release>> = if releases.is_matrix() {
+            releases.0.iter().map(Some).collect()
+        } else {
+            vec![None]
+        };
+        let mut list = Vec::new();
+        for release in wanted {
+            let os = release.map(|r| &r.name);
+            let (url_var, url) = match os {
+                Some(os) => {
+                    let var = format!("REMOTE_DOCKER_URL_{os}");
+                    let flag = flags.iter().find(|(o, _)| o == os);
+                    match (flag, env.get(&var).filter(|u| !u.is_empty())) {
+                        (Some((_, u)), _) => (format!("--node {os}"), Some(u.clone())),
+                        (None, Some(u)) => (var, Some(u.to_string())),
+                        (None, None) => ("REMOTE_DOCKER_URL".to_string(), default_url.clone()),
+                    }
+                }
+                None => ("REMOTE_DOCKER_URL".to_string(), default_url.clone()),
+            };
+            if let Some(u) = &url {
+                check_url(&url_var, u)?;
+            }
+            let (cert_path, cert_var) = match (os, &base) {
+                (Some(os), Some(b)) => (b.join(format!(".docker-{os}")), "DOCKER_CERT_BASE_PATH"),
+                _ => cert_path.clone().ok_or_else(|| {
+                    BadInput::new(
+                        "DOCKER_CERT_PATH",
+                        "",
+                        "not set and HOME is not set either",
+                        "set DOCKER_CERT_PATH to the folder with ca.pem, cert.pem, key.pem",
+                    )
+                })?,
+            };
+            list.push(Node {
+                os: os.cloned(),
+                build: release.map(|r| r.build),
+                url,
+                url_var,
+                cert_path,
+                cert_var,
+            });
+        }
+        warnings
+            .0
+            .extend(unused::unused_variables(&self, &names, env));
+        Ok(Nodes {
+            list,
+            isolation,
+            timeout,
+        })
+    }
+}
+
+/// What ISOLATION asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IsolationChoice {
+    /// From each node's Windows build and the release (the table above); the default.
+    Auto,
+    /// The same isolation for every build.
+    Force(Isolation),
+}
+
+/// ISOLATION: unset, empty or `auto` is Auto; `process` and `hyperv` force one.
+fn parse_isolation(value: Option<&str>) -> anyhow::Result<IsolationChoice> {
+    match value {
+        None | Some("") | Some("auto") => Ok(IsolationChoice::Auto),
+        Some("process") => Ok(IsolationChoice::Force(Isolation::Process)),
+        Some("hyperv") => Ok(IsolationChoice::Force(Isolation::HyperV)),
+        Some(other) => Err(BadInput::new(
+            "ISOLATION",
+            other,
+            "unknown isolation",
+            "use ISOLATION=auto (the default: from each node's Windows build), process or hyperv",
+        )),
+    }
+}
+
 
 /// `--node OS=URL` flags: each `OS=URL`, OS one of OS_VERSIONS, each OS once.
 fn node_flags(flags: &[String], os_versions: &[String]) -> anyhow::Result<Vec<(String, String)>> {
@@ -187,8 +369,8 @@ fn check_url(var: &str, url: &str) -> anyhow::Result<()> {
             hint,
         ));
     }
-    let (host, port) = names::split_host_port(rest);
-    if !names::is_host(host) {
+    let (host, port) = reference::split_host_port(rest);
+    if !reference::is_host(host) {
         return Err(BadInput::new(
             var,
             url,
@@ -197,7 +379,7 @@ fn check_url(var: &str, url: &str) -> anyhow::Result<()> {
         ));
     }
     match port {
-        Some(p) if names::is_port(p) => Ok(()),
+        Some(p) if reference::is_port(p) => Ok(()),
         Some(p) => Err(BadInput::new(
             var,
             url,
@@ -208,122 +390,24 @@ fn check_url(var: &str, url: &str) -> anyhow::Result<()> {
     }
 }
 
-/// What each file of a client cert folder must hold: the PEM block labels accepted.
-const CERT_FILES: &[(&str, &[&str], &str)] = &[
-    (
-        "ca.pem",
-        &["CERTIFICATE"],
-        "the CA certificate that signed the node's",
-    ),
-    ("cert.pem", &["CERTIFICATE"], "the client certificate"),
-    (
-        "key.pem",
-        &["PRIVATE KEY", "EC PRIVATE KEY", "RSA PRIVATE KEY"],
-        "the client's private key",
-    ),
-];
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Largest cert file read: PEM files are a few kB; anything larger is not one.
-const CERT_FILE_MAX: u64 = 1 << 20;
-
-/// The client cert folder must hold the three files docker's --tls* flags name, each a
-/// regular file with a PEM block of its kind, and the client certificate must not have
-/// expired. Nothing is printed from them (a key never reaches a message).
-pub fn check_certs(var: &str, dir: &Path) -> anyhow::Result<()> {
-    let shown_dir = dir.display().to_string();
-    if !dir.is_dir() {
-        return Err(BadInput::new(
-            var,
-            shown_dir,
-            "no such folder",
-            "create the client certs with `cargo xtask tls` (or copy ca.pem, cert.pem, key.pem from the node) into it",
-        ));
-    }
-    let missing: Vec<&str> = CERT_FILES
-        .iter()
-        .map(|(f, _, _)| *f)
-        .filter(|f| fs::metadata(dir.join(f)).is_err())
-        .collect();
-    if !missing.is_empty() {
-        return Err(BadInput::new(
-            var,
-            shown_dir,
-            format!("missing {}", missing.join(", ")),
-            "the folder must hold ca.pem, cert.pem and key.pem (the client side of `cargo xtask tls`: OUT/client)",
-        ));
-    }
-    let remake = "make the client certs again with `cargo xtask tls --ca CA_FOLDER --out DIR` and use DIR/client";
-    for &(file, labels, what) in CERT_FILES {
-        let path = dir.join(file);
-        let bad =
-            |problem: String| BadInput::new(var, &shown_dir, format!("{file}: {problem}"), remake);
-        let text = read_small(&path, CERT_FILE_MAX).map_err(bad)?;
-        let blocks = pem::blocks(&text);
-        let Some(block) = blocks.iter().find(|b| labels.contains(&b.label.as_str())) else {
-            let problem = if text.trim().is_empty() {
-                "it is empty".to_string()
-            } else {
-                format!(
-                    "holds no PEM block `-----BEGIN {}-----` ({what})",
-                    labels[0]
-                )
-            };
-            return Err(bad(problem));
-        };
-        if file != "cert.pem" {
-            continue;
-        }
-        let Some(not_after) = pem::not_after(&block.der) else {
-            return Err(bad(
-                "its CERTIFICATE block is not an X.509 certificate".to_string()
-            ));
-        };
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or_default();
-        if not_after < now {
-            return Err(bad(format!(
-                "the client certificate expired on {}",
-                pem::date(not_after)
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// Reads a small regular file as text. A FIFO, device or folder is refused before it is
-/// opened (reading a FIFO would wait forever), so is a file larger than `max` bytes.
-pub fn read_small(path: &Path, max: u64) -> Result<String, String> {
-    let meta = fs::metadata(path).map_err(|e| format!("cannot read it: {e}"))?;
-    if !meta.is_file() {
-        return Err(format!("not a regular file ({})", kind(&meta)));
-    }
-    if meta.len() > max {
-        return Err(format!(
-            "it is {} bytes, larger than any such file ({max} at most)",
-            meta.len()
-        ));
-    }
-    let bytes = fs::read(path).map_err(|e| format!("cannot read it: {e}"))?;
-    String::from_utf8(bytes).map_err(|_| "it is not UTF-8 text".to_string())
-}
-
-/// What kind of file a non-regular file is, for messages.
-pub fn kind(meta: &fs::Metadata) -> &'static str {
-    use std::os::unix::fs::FileTypeExt;
-    let t = meta.file_type();
-    if t.is_dir() {
-        "a folder"
-    } else if t.is_fifo() {
-        "a FIFO"
-    } else if t.is_char_device() || t.is_block_device() {
-        "a device"
-    } else if t.is_socket() {
-        "a socket"
-    } else if t.is_symlink() {
-        "a symbolic link"
-    } else {
-        "a special file"
+    #[test]
+    fn parsing() {
+        assert_eq!(parse_isolation(None).unwrap(), IsolationChoice::Auto);
+        assert_eq!(parse_isolation(Some("")).unwrap(), IsolationChoice::Auto);
+        assert_eq!(parse_isolation(Some("auto")).unwrap(), IsolationChoice::Auto);
+        assert_eq!(
+            parse_isolation(Some("hyperv")).unwrap(),
+            IsolationChoice::Force(Isolation::HyperV)
+        );
+        assert_eq!(
+            parse_isolation(Some("process")).unwrap(),
+            IsolationChoice::Force(Isolation::Process)
+        );
+        let e = parse_isolation(Some("HyperV")).unwrap_err();
+        assert!(e.to_string().contains("ISOLATION=\"HyperV\""), "{e}");
     }
 }

@@ -65,3 +65,15 @@ pub fn parse_list(
     }
     Ok(out)
 }
+
+/// Seconds within 1..=max, `default` when unset or empty.
+pub fn parse_seconds(
+    var: &str,
+    v: Option<&str>,
+    max: usize,
+    default: u64,
+    hint: &str,
+) -> anyhow::Result<std::time::Duration> {
+    parse_number(var, v, 1..=max, hint)
+        .map(|n| std::time::Duration::from_secs(n.map_or(default, |n| n as u64)))
+}

@@ -1,17 +1,66 @@
-//! OS_VERSIONS' words as Windows releases: a known name (`1809`, `ltsc2022`, …), or a release
-//! the tool does not know named together with its build (`NAME=BUILD`). A typo is refused
-//! with the known names; so are two names for one Windows build, which would give a manifest
-//! list two entries for the same os.version.
+//! The releases group: OS_VERSIONS' words as Windows releases — a known name (`1809`,
+//! `ltsc2022`, …), or a release the tool does not know named together with its build
+//! (`NAME=BUILD`). A typo is refused with the known names; so are two names for one Windows
+//! build, which would give a manifest list two entries for the same os.version. Empty is
+//! compat mode (upstream's tags); any release is matrix mode. The build of every release is
+//! kept: isolation and the list entries are decided from it.
 
-use super::names::{self, KNOWN_RELEASES};
+use super::parse::parse_list;
 use crate::error::{shown, BadInput};
+use crate::windows::{self, Release, BUILDS, KNOWN_RELEASES};
 
-/// Windows 10 / Server builds are five digits; anything else is a typo.
-const BUILDS: std::ops::RangeInclusive<u32> = 10_000..=99_999;
+/// The Windows releases (matrix mode).
+#[derive(clap::Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Windows releases")]
+pub struct OsArgs {
+    /// Releases to build for, space separated: matrix mode. Known: 1809 (= ltsc2019), ltsc2022, ltsc2025, 2004, 20H2; another as NAME=BUILD, e.g. "ltsc2022 next=30000".
+    #[arg(long, env = "OS_VERSIONS", value_name = "\"OS …\"")]
+    pub os_versions: Option<String>,
+}
+
+/// The releases a run builds for, in the given order; empty in compat mode.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Releases(pub Vec<Release>);
+
+impl Releases {
+    pub fn is_matrix(&self) -> bool {
+        !self.0.is_empty()
+    }
+
+    /// The names, in order.
+    pub fn names(&self) -> Vec<String> {
+        self.0.iter().map(|r| r.name.clone()).collect()
+    }
+}
+
+impl OsArgs {
+    pub fn resolve(self) -> anyhow::Result<Releases> {
+        let words = parse_list(
+            "OS_VERSIONS",
+            self.os_versions.as_deref(),
+            |w| match w.split_once('=') {
+                Some((name, build)) => {
+                    windows::is_release_name(name) && !build.is_empty() && !build.contains('=')
+                }
+                None => windows::is_release_name(w),
+            },
+            "release (letters and digits, or NAME=BUILD)",
+            "1809 ltsc2022 ltsc2025",
+        )?;
+        let (names, builds) = resolve(self.os_versions.as_deref(), &words)?;
+        Ok(Releases(
+            names
+                .into_iter()
+                .zip(builds)
+                .map(|(name, build)| Release { name, build })
+                .collect(),
+        ))
+    }
+}
 
 /// The release names (tags and REMOTE_DOCKER_URL_<os> use them) and their builds, same order.
 /// `words` have passed the list's syntax check (each once, letters and digits or NAME=BUILD).
-pub fn resolve(value: Option<&str>, words: &[String]) -> anyhow::Result<(Vec<String>, Vec<u32>)> {
+fn resolve(value: Option<&str>, words: &[String]) -> anyhow::Result<(Vec<String>, Vec<u32>)> {
     let value = value.unwrap_or_default();
     let known = || {
         KNOWN_RELEASES
@@ -25,7 +74,7 @@ pub fn resolve(value: Option<&str>, words: &[String]) -> anyhow::Result<(Vec<Str
     for word in words {
         let (name, build) = match word.split_once('=') {
             Some((name, build)) => {
-                if let Some(b) = names::windows_build(name) {
+                if let Some(b) = windows::build_of_release(name) {
                     return Err(bad(
                         format!(
                             "'{name}' is a release the tool knows (build {b}): it takes no =BUILD"
@@ -45,7 +94,7 @@ pub fn resolve(value: Option<&str>, words: &[String]) -> anyhow::Result<(Vec<Str
                     }
                 }
             }
-            None => match names::windows_build(word) {
+            None => match windows::build_of_release(word) {
                 Some(b) => (word.clone(), b),
                 None => {
                     let case = KNOWN_RELEASES

@@ -1,13 +1,13 @@
 //! Variables that are set but mean nothing to this run: said as warnings, never refused.
 
-use super::{Env, Opts};
+use super::{Env, NodeArgs};
 use crate::error::shown;
 
 /// Variables that are set but that this run ignores: a REMOTE_DOCKER_URL_<os> for a release
 /// not in OS_VERSIONS (every one in compat mode), DOCKER_CERT_BASE_PATH in compat mode, and
 /// REMOTE_DOCKER_URL when every release has its own node. Said, not refused: make often
 /// carries variables a target does not use.
-pub fn unused_variables(opts: &Opts, os_versions: &[String], env: &Env) -> Vec<String> {
+pub fn unused_variables(opts: &NodeArgs, os_versions: &[String], env: &Env) -> Vec<String> {
     let mut out = Vec::new();
     let mut unused: Vec<String> = env
         .0

@@ -19,7 +19,7 @@ pub fn remote(node: &Node) -> Vec<String> {
         "--tlskey".into(),
         path(&c.join("key.pem")),
         "-H".into(),
-        node.url.clone(),
+        node.address().to_string(),
     ]
 }
 

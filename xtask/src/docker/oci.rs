@@ -138,11 +138,6 @@ pub fn list_items(raw: &Value) -> Result<Vec<ListItem>, String> {
         .collect())
 }
 
-/// The Windows build of an os.version (`10.0.17763.6532` → 17763).
-pub fn windows_build(os_version: &str) -> Option<u32> {
-    os_version.split('.').nth(2)?.parse().ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,7 +212,5 @@ mod tests {
             Some("10.0.17763.6532")
         );
         assert_eq!(config_os_version(&json!({"os.version": ""})), None);
-        assert_eq!(windows_build("10.0.20348.2849"), Some(20348));
-        assert_eq!(windows_build("10.0"), None);
     }
 }

@@ -183,7 +183,7 @@ fn rank(k: Kind) -> u8 {
 }
 
 fn lane(s: &Step) -> Option<Lane> {
-    let url = s.remote_node().map(|n| n.url.clone());
+    let url = s.remote_node().map(|n| n.address().to_string());
     match (s.kind(), url) {
         (Kind::Build, Some(u)) => Some(Lane::Build(u)),
         (Kind::Push, Some(u)) => Some(Lane::Push(u)),
@@ -201,11 +201,7 @@ mod tests {
     use crate::plan::{Action, BuildIsolation, NodeRef, Step, Target};
 
     fn node(url: &str) -> Node {
-        Node {
-            os: None,
-            url: url.into(),
-            cert_path: PathBuf::from("/c"),
-        }
+        Node::for_test(None, url, "/c")
     }
 
     fn step(id: usize, os: &str, url: &str, action: &str, after: Vec<usize>) -> Step {

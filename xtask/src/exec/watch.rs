@@ -82,8 +82,8 @@ impl StepWatch<'_> {
 /// `tcp://host:port (1809)`: how the messages name a node.
 pub fn node_name(node: &Node) -> String {
     match &node.os {
-        Some(os) => format!("{} ({os})", node.url),
-        None => node.url.clone(),
+        Some(os) => format!("{} ({os})", node.address()),
+        None => node.address().to_string(),
     }
 }
 

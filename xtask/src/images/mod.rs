@@ -13,7 +13,8 @@ mod read;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::config::{names, Config};
+use crate::config::Selection;
+use crate::reference;
 use crate::error::{shown, BadInput};
 use read::{need_file, regular};
 pub use read::{read_baseimage, read_version, Baseimage};
@@ -96,13 +97,26 @@ pub struct Wants {
     pub cache: bool,
 }
 
-/// The images to handle: `only` (a sub-target's image), else the config's selection, else
+/// What images are read against: the registry prefix (BASEIMAGE lines may name it) and the
+/// releases (an image with a BASEIMAGE file must have a line for each).
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    pub registry: &'a str,
+    pub os_versions: &'a [String],
+}
+
+/// The images to handle: `only` (a sub-target's image), else the selection's names, else
 /// every folder of IMAGES_DIR that has a VERSION file, sorted by name.
-pub fn select(cfg: &Config, only: Option<&str>, wants: Wants) -> anyhow::Result<Vec<Image>> {
-    folders(cfg, only)?
+pub fn select(
+    sel: &Selection,
+    cx: Context,
+    only: Option<&str>,
+    wants: Wants,
+) -> anyhow::Result<Vec<Image>> {
+    folders(sel, only)?
         .iter()
         .map(|(name, folder)| {
-            let img = load(cfg, name, folder, wants)?;
+            let img = load(cx, name, folder, wants)?;
             // A sub-target that only builds or pushes on the node names an image that has
             // neither: say so rather than run an empty plan.
             if only.is_some() && !wants.cache && img.is_cache_only() {
@@ -121,11 +135,11 @@ pub fn select(cfg: &Config, only: Option<&str>, wants: Wants) -> anyhow::Result<
 /// The image folders to handle, as `select` picks them, without reading them: names and
 /// folders. A name that is not a folder of IMAGES_DIR is bad input; what the folders hold is
 /// for `select` (or `lint`) to check.
-pub fn folders(cfg: &Config, only: Option<&str>) -> anyhow::Result<Vec<(String, PathBuf)>> {
-    let dir = &cfg.images_dir;
+pub fn folders(sel: &Selection, only: Option<&str>) -> anyhow::Result<Vec<(String, PathBuf)>> {
+    let dir = &sel.dir;
     let names: Vec<String> = match only {
         Some(one) => {
-            if !names::is_path_component(one) {
+            if !reference::is_path_component(one) {
                 return Err(BadInput::new(
                     "image",
                     one,
@@ -135,7 +149,7 @@ pub fn folders(cfg: &Config, only: Option<&str>) -> anyhow::Result<Vec<(String, 
             }
             vec![one.to_string()]
         }
-        None if !cfg.selection.is_empty() => cfg.selection.clone(),
+        None if !sel.names.is_empty() => sel.names.clone(),
         None => discover(dir)?,
     };
     if names.is_empty() {
@@ -190,9 +204,9 @@ fn discover(dir: &Path) -> anyhow::Result<Vec<String>> {
     Ok(names)
 }
 
-fn load(cfg: &Config, name: &str, dir: &Path, wants: Wants) -> anyhow::Result<Image> {
+fn load(cx: Context, name: &str, dir: &Path, wants: Wants) -> anyhow::Result<Image> {
     let shown = |f: &str| dir.join(f).display().to_string();
-    if !names::is_path_component(name) {
+    if !reference::is_path_component(name) {
         return Err(BadInput::new(
             "image folder",
             shown(""),
@@ -211,7 +225,7 @@ fn load(cfg: &Config, name: &str, dir: &Path, wants: Wants) -> anyhow::Result<Im
         )
     })?;
     let baseimage = if has_bases {
-        Some(read_baseimage(&base_file, &cfg.registry)?)
+        Some(read_baseimage(&base_file, cx.registry)?)
     } else {
         None
     };
@@ -241,7 +255,7 @@ fn load(cfg: &Config, name: &str, dir: &Path, wants: Wants) -> anyhow::Result<Im
     let bases = baseimage.map(|b| b.bases).unwrap_or_default();
     // Matrix mode: an image with a BASEIMAGE file must name a base for every requested version.
     if has_bases {
-        for os in &cfg.os_versions {
+        for os in cx.os_versions {
             if !bases.iter().any(|(o, _)| o == os) {
                 return Err(BadInput::new(
                     "file",
@@ -296,7 +310,7 @@ pub fn check_tag(img: &Image, tag: &str) -> anyhow::Result<()> {
         Some(i) => (&tag[..i], &tag[i + 1..]),
         None => (tag, ""),
     };
-    if tag_part.len() > names::TAG_MAX {
+    if tag_part.len() > reference::TAG_MAX {
         return Err(BadInput::new(
             img.dir.join("VERSION").display().to_string(),
             &img.version,
@@ -304,16 +318,16 @@ pub fn check_tag(img: &Image, tag: &str) -> anyhow::Result<()> {
                 "the tag {} would be {} characters long; docker takes at most {}",
                 shown(tag),
                 tag_part.len(),
-                names::TAG_MAX
+                reference::TAG_MAX
             ),
             format!(
                 "shorten VERSION to at most {} characters: tags add up to {} characters after it",
-                names::TAG_MAX.saturating_sub(tag_part.len() - img.version.len()),
+                reference::TAG_MAX.saturating_sub(tag_part.len() - img.version.len()),
                 tag_part.len() - img.version.len()
             ),
         ));
     }
-    if name.len() > names::NAME_MAX {
+    if name.len() > reference::NAME_MAX {
         return Err(BadInput::new(
             "REGISTRY",
             name.strip_suffix(&format!("/{}", img.name)).unwrap_or(name),
@@ -321,12 +335,12 @@ pub fn check_tag(img: &Image, tag: &str) -> anyhow::Result<()> {
                 "the repository {} would be {} characters long; docker takes at most {}",
                 shown(name),
                 name.len(),
-                names::NAME_MAX
+                reference::NAME_MAX
             ),
             "use a shorter registry prefix (or image folder name)",
         ));
     }
-    if let Some(problem) = names::reference_problem(tag) {
+    if let Some(problem) = reference::reference_problem(tag) {
         return Err(BadInput::new(
             "tag",
             tag,

@@ -7,7 +7,8 @@ use std::fs;
 use std::path::Path;
 
 use super::Kind;
-use crate::config::{self, names};
+use crate::files;
+use crate::reference;
 use crate::error::BadInput;
 
 /// Largest VERSION or BASEIMAGE read: both are a few lines.
@@ -18,7 +19,7 @@ const SMALL_FILE_MAX: u64 = 1 << 20;
 pub(super) fn regular(path: &Path) -> Result<bool, String> {
     match fs::metadata(path) {
         Ok(m) if m.is_file() => Ok(true),
-        Ok(m) => Err(format!("not a regular file ({})", config::kind(&m))),
+        Ok(m) => Err(format!("not a regular file ({})", files::kind(&m))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
         Err(e) => Err(format!("cannot read it: {e}")),
     }
@@ -39,7 +40,7 @@ pub(super) fn need_file(path: &Path, missing: &str, hint: &str) -> anyhow::Resul
 /// reads it with `$(shell cat VERSION)`, which drops them.
 pub fn read_version(path: &Path) -> anyhow::Result<String> {
     let shown_path = path.display().to_string();
-    let text = config::read_small(path, SMALL_FILE_MAX).map_err(|problem| {
+    let text = files::read_small(path, SMALL_FILE_MAX).map_err(|problem| {
         BadInput::new(
             "file",
             &shown_path,
@@ -60,7 +61,7 @@ pub fn read_version(path: &Path) -> anyhow::Result<String> {
             hint,
         ));
     }
-    if !names::is_tag(version) {
+    if !reference::is_tag(version) {
         return Err(BadInput::new(shown_path, version, "not a valid tag", hint));
     }
     Ok(version.to_string())
@@ -83,7 +84,7 @@ pub struct Baseimage {
 /// (cache-only image) per line, one kind per file; blank lines and `#` comments allowed.
 pub fn read_baseimage(path: &Path, registry: &str) -> anyhow::Result<Baseimage> {
     let shown = path.display().to_string();
-    let text = config::read_small(path, SMALL_FILE_MAX).map_err(|problem| {
+    let text = files::read_small(path, SMALL_FILE_MAX).map_err(|problem| {
         BadInput::new(
             "file",
             &shown,
@@ -141,7 +142,7 @@ pub fn read_baseimage(path: &Path, registry: &str) -> anyhow::Result<Baseimage> 
             }
             Some(_) => {}
         }
-        if !names::is_os_version(os) {
+        if !crate::windows::is_release_name(os) {
             return Err(BadInput::at_line(
                 &shown,
                 at,
@@ -170,7 +171,7 @@ pub fn read_baseimage(path: &Path, registry: &str) -> anyhow::Result<Baseimage> 
         }
         // Upstream's convention: the word REGISTRY stands for the configured registry.
         let image = image.replace("REGISTRY", registry);
-        if let Some(problem) = names::reference_problem(&image) {
+        if let Some(problem) = reference::reference_problem(&image) {
             return Err(BadInput::at_line(
                 &shown,
                 at,

@@ -8,10 +8,12 @@
 use super::{
     Action, BuildIsolation, Inputs, Kind, ListEntry, ListSpec, NodeRef, Plan, Step, Tags, Target,
 };
-use crate::config::{Config, Isolation, IsolationChoice};
+use super::Setup;
+use crate::config::IsolationChoice;
+use crate::windows::Isolation;
 use crate::images::Image;
 
-pub fn plan(cfg: &Config, images: &[Image], target: &Target) -> Plan {
+pub fn plan(cfg: &Setup, images: &[Image], target: &Target) -> Plan {
     let mut b = Builder { steps: Vec::new() };
     let (cache_only, images): (Vec<&Image>, Vec<&Image>) =
         images.iter().partition(|i| i.is_cache_only());
@@ -78,7 +80,7 @@ impl Builder {
     }
 }
 
-fn matrix_image(cfg: &Config, img: &Image, target: &Target, b: &mut Builder) {
+fn matrix_image(cfg: &Setup, img: &Image, target: &Target, b: &mut Builder) {
     let mut pushed = Vec::new();
     for os in &cfg.os_versions {
         let built = target
@@ -95,6 +97,7 @@ fn matrix_image(cfg: &Config, img: &Image, target: &Target, b: &mut Builder) {
             .map(|os| ListEntry {
                 tag: Tags::windows(cfg, img, Some(os)),
                 os: os.clone(),
+                build: cfg.nodes.node(Some(os)).build,
                 base: img.base_for(os).map(String::from),
             })
             .collect();
@@ -155,17 +158,17 @@ pub fn node_build_args(img: &Image, os: Option<&str>) -> Vec<(String, String)> {
 }
 
 /// The inputs label a skip-unchanged run stores on what it builds from `windows_tag`.
-fn inputs(cfg: &Config, windows_tag: &str) -> Option<Inputs> {
+fn inputs(cfg: &Setup, windows_tag: &str) -> Option<Inputs> {
     cfg.skip_unchanged.then(|| Inputs {
         of: windows_tag.to_string(),
         digest: None,
     })
 }
 
-fn build_step(cfg: &Config, img: &Image, os: Option<&str>, after: Vec<usize>) -> Step {
+fn build_step(cfg: &Setup, img: &Image, os: Option<&str>, after: Vec<usize>) -> Step {
     let tag = Tags::windows(cfg, img, os);
     let action = Action::Build {
-        node: cfg.node(os).clone(),
+        node: cfg.nodes.node(os).clone(),
         dockerfile: img.dockerfile_windows(),
         context: img.context(),
         build_args: node_build_args(img, os),
@@ -177,8 +180,8 @@ fn build_step(cfg: &Config, img: &Image, os: Option<&str>, after: Vec<usize>) ->
 
 /// Matrix mode: auto is decided from the node before the run, a forced one is written out.
 /// Compat mode keeps upstream's argv (no flag) unless ISOLATION=hyperv asks for one.
-fn build_isolation(cfg: &Config) -> BuildIsolation {
-    match (cfg.is_matrix(), cfg.isolation) {
+fn build_isolation(cfg: &Setup) -> BuildIsolation {
+    match (cfg.is_matrix(), cfg.nodes.isolation) {
         (true, IsolationChoice::Auto) => BuildIsolation::FromNode,
         (true, IsolationChoice::Force(i)) => BuildIsolation::Is(i),
         (false, IsolationChoice::Force(Isolation::HyperV)) => BuildIsolation::Is(Isolation::HyperV),
@@ -186,15 +189,15 @@ fn build_isolation(cfg: &Config) -> BuildIsolation {
     }
 }
 
-fn push_step(cfg: &Config, img: &Image, os: Option<&str>, after: Vec<usize>) -> Step {
+fn push_step(cfg: &Setup, img: &Image, os: Option<&str>, after: Vec<usize>) -> Step {
     let tag = Tags::windows(cfg, img, os);
     let action = Action::Push {
-        node: cfg.node(os).clone(),
+        node: cfg.nodes.node(os).clone(),
     };
     step(Kind::Push, tag, img, os, action, None, after)
 }
 
-fn cache_step(cfg: &Config, img: &Image, os: Option<&str>, after: Vec<usize>) -> Step {
+fn cache_step(cfg: &Setup, img: &Image, os: Option<&str>, after: Vec<usize>) -> Step {
     let windows = Tags::windows(cfg, img, os);
     let mut build_args = vec![("SOURCE".to_string(), windows.clone())];
     if let Some(os) = os {
@@ -211,7 +214,7 @@ fn cache_step(cfg: &Config, img: &Image, os: Option<&str>, after: Vec<usize>) ->
 
 /// A cache-only image's build for one OS version: buildx alone, from that version's
 /// BASEIMAGE line, straight into the registry as `R/I:V-linux-amd64-<os>`.
-fn cache_only_step(cfg: &Config, img: &Image, os: &str) -> Step {
+fn cache_only_step(cfg: &Setup, img: &Image, os: &str) -> Step {
     let tag = Tags::cache(cfg, img, Some(os));
     let action = Action::Cache {
         context: img.context(),

@@ -5,7 +5,7 @@
 //! the run to show.
 
 use super::{Action, BuildIsolation, Plan};
-use crate::config::{decide_isolation, isolation_reason, names, Isolation};
+use crate::windows::{decide_isolation, isolation_reason, Isolation};
 use crate::error::BadInput;
 
 /// What a node said about itself, as far as isolation cares.
@@ -70,10 +70,10 @@ pub fn resolve_isolation(
         else {
             continue;
         };
-        let Some(said) = says(&node.url) else {
+        let Some(said) = says(node.address()) else {
             continue;
         };
-        let d = decide(&node.url, os.as_deref(), &said, *isolation)?;
+        let d = decide(node.address(), os.as_deref(), node.build, &said, *isolation)?;
         *isolation = d.isolation;
         if !out.iter().any(|o| o.url == d.url && o.os == d.os) {
             out.push(d);
@@ -86,6 +86,7 @@ pub fn resolve_isolation(
 fn decide(
     url: &str,
     os: Option<&str>,
+    build: Option<u32>,
     said: &NodeSays,
     planned: BuildIsolation,
 ) -> anyhow::Result<Decided> {
@@ -116,7 +117,7 @@ fn decide(
                 BuildIsolation::Is(i) => format!("ISOLATION={}", i.word()),
                 _ => "compat mode: upstream's argv".into(),
             };
-            let want = names::windows_build("1809").unwrap_or(17763);
+            let want = crate::windows::build_of_release("1809").unwrap_or(17763);
             if *b != want && planned == BuildIsolation::NodeDefault {
                 d.warning = Some(format!(
                     "compat mode builds 1809 images with upstream's command (no --isolation flag), but node {url} runs build {b}, not 1809's {want}: only a process-isolation match runs them (set OS_VERSIONS for matrix mode, which picks the isolation)"
@@ -142,7 +143,7 @@ fn decide(
         }
         (Some(os), NodeSays::Windows(host)) => (os, *host),
     };
-    let Some(release) = names::windows_build(os) else {
+    let Some(release) = build else {
         if planned == BuildIsolation::FromNode {
             return Err(BadInput::new(
                 "OS_VERSIONS",
@@ -185,7 +186,13 @@ mod tests {
     use super::*;
 
     fn one(os: Option<&str>, said: NodeSays, planned: BuildIsolation) -> anyhow::Result<Decided> {
-        decide("tcp://win:2376", os, &said, planned)
+        decide(
+            "tcp://win:2376",
+            os,
+            os.and_then(crate::windows::build_of_release),
+            &said,
+            planned,
+        )
     }
 
     #[test]

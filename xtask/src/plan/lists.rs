@@ -5,9 +5,9 @@
 //! `docker::resolve` reads them at run time; the plan shows placeholders. The list step, the
 //! skip-unchanged probe and `verify` all judge a list with `problems`.
 
-use crate::config::names;
 use crate::docker;
-use crate::docker::oci::{short_digest, windows_build, ListItem};
+use crate::docker::oci::{short_digest, ListItem};
+use crate::windows::build_of_os_version as windows_build;
 use crate::docker::resolve::Resolved;
 
 /// One Windows image that goes into a manifest list.
@@ -16,6 +16,9 @@ pub struct ListEntry {
     /// The per-version tag, e.g. `R/I:V-windows-amd64-1809`.
     pub tag: String,
     pub os: String,
+    /// The release's Windows build (known, or given as `NAME=BUILD`): the build its
+    /// os.version must carry.
+    pub build: Option<u32>,
     /// The base image (from BASEIMAGE): where os.version comes from when the pushed image's
     /// config lacks it.
     pub base: Option<String>,
@@ -85,7 +88,7 @@ impl ListSpec {
         let mut out = Vec::new();
         for (i, (e, w)) in self.entries.iter().zip(wanted).enumerate() {
             let build = windows_build(&w.os_version);
-            if let (Some(want), Some(got)) = (names::windows_build(&e.os), build) {
+            if let (Some(want), Some(got)) = (e.build, build) {
                 if want != got {
                     out.push(format!(
                         "{} carries os.version {}, not release {}'s build {want}",
@@ -197,6 +200,7 @@ mod tests {
                 .map(|os| ListEntry {
                     tag: format!("r/a:1-windows-amd64-{os}"),
                     os: os.into(),
+                    build: crate::windows::build_of_release(os),
                     base: None,
                 })
                 .into(),

@@ -1,4 +1,4 @@
-//! Plan: a pure function `Config × [Image] × Target → Plan` (`build::plan`). A plan is the
+//! Plan: a pure function `Setup × [Image] × Target → Plan` (`build::plan`). A plan is the
 //! ordered list of steps a target runs, each carrying data — its tag, node, build inputs,
 //! the steps it waits for — from which its docker argv is rendered. No I/O happens here;
 //! tests snapshot it and `plan`/`--dry-run`/`--json` print it.
@@ -12,15 +12,48 @@ mod target;
 
 use std::path::PathBuf;
 
-use crate::config::{Isolation, Node};
+use crate::config::{Node, Nodes, Releases};
 use crate::docker;
+use crate::windows::Isolation;
 
 pub use build::{node_build_args, plan};
 pub use isolation::{resolve_isolation, Decided, NodeSays};
 pub use lists::{ListEntry, ListSpec};
-pub use render::{render_json, render_text};
+pub use render::print;
 pub use tags::Tags;
 pub use target::Target;
+
+/// What a plan is made from besides the images and the target: the registry prefix, the
+/// releases (none: compat mode), the nodes that build for them, and whether builds carry
+/// skip-unchanged's inputs label.
+#[derive(Debug, Clone)]
+pub struct Setup<'a> {
+    pub registry: &'a str,
+    /// The release names, in order (empty in compat mode).
+    pub os_versions: Vec<String>,
+    pub nodes: &'a Nodes,
+    pub skip_unchanged: bool,
+}
+
+impl<'a> Setup<'a> {
+    pub fn new(
+        registry: &'a str,
+        releases: &Releases,
+        nodes: &'a Nodes,
+        skip_unchanged: bool,
+    ) -> Setup<'a> {
+        Setup {
+            registry,
+            os_versions: releases.names(),
+            nodes,
+            skip_unchanged,
+        }
+    }
+
+    pub fn is_matrix(&self) -> bool {
+        !self.os_versions.is_empty()
+    }
+}
 
 /// The label holding skip-unchanged's inputs digest.
 pub const INPUTS_LABEL: &str = "xtask.inputs";
@@ -221,7 +254,7 @@ impl Step {
         let release = self.os.as_deref().unwrap_or("1809 (compat mode)");
         Some(format!(
             "this build ran with Hyper-V isolation ({release} on node {}): if the error speaks of a virtual machine, a compute system or HCS, the node needs the Hyper-V role (Install-WindowsFeature -Name Hyper-V,Containers -IncludeManagementTools, then a restart) and, when the node is itself a VM, nested virtualisation; `cargo xtask doctor` shows each release's isolation (README: One node for every release)",
-            node.url
+            node.address()
         ))
     }
 

@@ -80,6 +80,16 @@ fn shell_word(s: &str) -> String {
     }
 }
 
+/// Prints a plan on stdout, as bash lines or (`json`) one JSON document.
+pub fn print(plan: &Plan, json: bool) -> anyhow::Result<()> {
+    if json {
+        let json = serde_json::to_string_pretty(&render_json(plan))?;
+        crate::error::print(&format!("{json}\n"))
+    } else {
+        crate::error::print(&render_text(plan))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

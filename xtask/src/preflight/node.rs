@@ -8,21 +8,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::config::{Config, Node};
+use crate::config::Node;
 use crate::docker::{self, Answer};
 use crate::plan::{self, Action, BuildIsolation, Decided, NodeSays, Plan};
-
-/// The build of a Windows kernel version: "10.0 17763 (17763.1.amd64fre.rs5_release…)"
-/// (what a Windows daemon reports) or "10.0.17763.6532".
-pub fn windows_build_of(kernel: &str) -> Option<u32> {
-    let rest = kernel.trim().strip_prefix("10.0")?;
-    let digits: String = rest
-        .trim_start_matches([' ', '.'])
-        .chars()
-        .take_while(|c| c.is_ascii_digit())
-        .collect();
-    digits.parse().ok()
-}
 
 /// What `docker version --format '{{json .Server}}'` says about a node's OS.
 pub fn node_says(server: &Value) -> NodeSays {
@@ -31,7 +19,7 @@ pub fn node_says(server: &Value) -> NodeSays {
     if os != "windows" {
         return NodeSays::StandIn(os.to_string());
     }
-    match windows_build_of(kernel) {
+    match crate::windows::build_of_kernel(kernel) {
         Some(b) => NodeSays::Windows(b),
         None => NodeSays::WindowsUnknownBuild(kernel.to_string()),
     }
@@ -71,7 +59,7 @@ pub fn undecided(plan: &Plan) -> bool {
 /// node cannot run (bad input, exit 2) — either way before any build.
 pub fn probe(
     docker: &Path,
-    cfg: &Config,
+    wait: Duration,
     nodes: &[&Node],
     plan: &mut Plan,
 ) -> anyhow::Result<Vec<Decided>> {
@@ -84,7 +72,6 @@ pub fn probe(
             distinct.push(n);
         }
     }
-    let wait = cfg.node_timeout;
     let answers: Vec<(&Node, Result<Value, Option<String>>)> = std::thread::scope(|s| {
         let handles: Vec<_> = distinct
             .iter()
@@ -102,17 +89,21 @@ pub fn probe(
     });
     let mut said: Vec<(String, PathBuf, NodeSays)> = Vec::new();
     for (node, answer) in answers {
-        let releases = releases_of(nodes, &node.url);
+        let releases = releases_of(nodes, node.address());
         match answer {
-            Ok(server) => said.push((node.url.clone(), node.cert_path.clone(), node_says(&server))),
+            Ok(server) => said.push((
+                node.address().to_string(),
+                node.cert_path.clone(),
+                node_says(&server),
+            )),
             Err(None) => anyhow::bail!(
                 "node {} ({releases}) did not answer `docker version` within {} s (NODE_TIMEOUT); no step was started. Check the node with `cargo xtask doctor`, or give it longer: NODE_TIMEOUT=<seconds>",
-                node.url,
+                node.address(),
                 wait.as_secs()
             ),
             Err(Some(e)) => anyhow::bail!(
                 "node {} ({releases}) did not answer `docker version`: {}; no step was started. `cargo xtask doctor` names the cause",
-                node.url,
+                node.address(),
                 e.lines().next().unwrap_or_default()
             ),
         }
@@ -128,7 +119,7 @@ pub fn probe(
 fn releases_of(nodes: &[&Node], url: &str) -> String {
     let os: Vec<&str> = nodes
         .iter()
-        .filter(|n| n.url == url)
+        .filter(|n| n.address() == url)
         .filter_map(|n| n.os.as_deref())
         .collect();
     if os.is_empty() {
@@ -142,21 +133,6 @@ fn releases_of(nodes: &[&Node], url: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn windows_builds() {
-        assert_eq!(
-            windows_build_of("10.0 17763 (17763.1.amd64fre.rs5_release.180914-1434)"),
-            Some(17763)
-        );
-        assert_eq!(
-            windows_build_of("10.0 20348 (20348.1.amd64fre.fe_release.210507-1500)"),
-            Some(20348)
-        );
-        assert_eq!(windows_build_of("10.0.26100.2314"), Some(26100));
-        assert_eq!(windows_build_of("6.1.0-13-amd64"), None);
-        assert_eq!(windows_build_of(""), None);
-    }
 
     #[test]
     fn what_a_node_says() {

@@ -2,60 +2,56 @@
 //! client certificate's facts (from `xtask-tls inspect`): signed by the ca.pem beside it, the
 //! key is its key, a client cert, valid now and for 30 more days.
 
-use std::fs;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
 use super::report::{first_line, Report, Status};
+use crate::certs::{self as room, Problem};
 use crate::config::Node;
-use crate::preflight::{cert_var, key_mode};
 
 /// A client cert expiring sooner than this is a warning.
 const EXPIRY_WARN_DAYS: i64 = 30;
-
-const CERT_FILES: [&str; 3] = ["ca.pem", "cert.pem", "key.pem"];
 
 /// The three files, readable; the key private to its owner (a warning otherwise: docker
 /// itself does not insist).
 pub(super) fn check_files(r: &mut Report, s: &str, node: &Node) -> bool {
     let dir = &node.cert_path;
-    let var = cert_var(node);
+    let var = node.cert_variable();
     let make_hint = format!(
         "put the client/ folder of `cargo xtask tls --out OUT` there (ca.pem, cert.pem, key.pem), or point {var} at it"
     );
-    if !dir.is_dir() {
-        r.hint(
-            Status::Fail,
-            s,
-            "certs",
-            format!("{}: no such folder", dir.display()),
-            make_hint,
-        );
-        return false;
-    }
-    let mut problems = Vec::new();
-    for f in CERT_FILES {
-        let p = dir.join(f);
-        if !p.is_file() {
-            problems.push(format!("{f} missing"));
-        } else if let Err(e) = fs::File::open(&p) {
-            problems.push(format!("{f} unreadable ({e})"));
+    // The one check config and preflight make too, in doctor's words.
+    let facts = match room::examine(dir) {
+        Ok(f) => f,
+        Err(p) => {
+            let what = match &p {
+                Problem::NoFolder => "no such folder".to_string(),
+                Problem::Missing(files) => files
+                    .iter()
+                    .map(|f| format!("{f} missing"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                Problem::KeyUnreadable(e) => format!("key.pem unreadable ({e})"),
+                Problem::File { .. } => p.what(),
+            };
+            let hint = match p {
+                Problem::File { .. } | Problem::KeyUnreadable(_) => p.hint(dir),
+                _ => make_hint,
+            };
+            r.hint(
+                Status::Fail,
+                s,
+                "certs",
+                format!("{}: {what}", dir.display()),
+                hint,
+            );
+            return false;
         }
-    }
-    if !problems.is_empty() {
-        r.hint(
-            Status::Fail,
-            s,
-            "certs",
-            format!("{}: {}", dir.display(), problems.join(", ")),
-            make_hint,
-        );
-        return false;
-    }
+    };
     let key = dir.join("key.pem");
-    let (mode, shared) = key_mode(&key);
-    if shared {
+    let mode = facts.key_mode;
+    if facts.key_shared {
         r.hint(
             Status::Warn,
             s,

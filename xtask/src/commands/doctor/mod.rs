@@ -20,10 +20,11 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::commands::tls;
-use crate::config::{Config, Node, Opts};
+use super::Planning;
+use crate::certs::tool;
+use crate::config::Node;
 use crate::error::StepFailed;
-use crate::plan::{Kind, Plan, Target};
+use crate::plan::{Kind, Plan};
 use crate::preflight::{self, nodes_of};
 use report::{Report, Status};
 
@@ -31,25 +32,24 @@ use report::{Report, Status};
 const QUERY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// `doctor [TARGET] [IMG…]`: the report for a run of TARGET [default: push-as-linux].
-pub fn run(opts: Opts, target: Option<&str>) -> anyhow::Result<()> {
-    let target = Target::named(target.unwrap_or("push-as-linux"))?;
-    let (cfg, plan) = super::plan_for(&opts, &target)?;
-    report(&cfg, &plan)
+pub fn run(planning: Planning, json: bool) -> anyhow::Result<()> {
+    let (_, plan) = planning.plan(Planning::as_they_are())?;
+    report(&planning, json, &plan)
 }
 
 /// Text: each check printed as it finishes, then the counts. JSON: one document at the end.
-fn report(cfg: &Config, plan: &Plan) -> anyhow::Result<()> {
-    let report = if cfg.json {
+fn report(cfg: &Planning, json: bool, plan: &Plan) -> anyhow::Result<()> {
+    let report = if json {
         check_all(cfg, plan, Report::default())?
     } else {
         crate::error::print(&report::header(cfg, plan))?;
-        let nodes = nodes_of(cfg, plan);
+        let nodes = nodes_of(&cfg.nodes, plan);
         let scopes: Vec<String> = nodes.iter().map(|n| scope(n)).collect();
         let live = Report::live(scopes.iter().map(String::as_str).chain(["local"]));
         check_all(cfg, plan, live)?
     };
     let fails = report.count(Status::Fail);
-    if cfg.json {
+    if json {
         let v = report::json(cfg, plan, &report);
         crate::error::print(&format!("{}\n", serde_json::to_string_pretty(&v)?))?;
     } else {
@@ -89,7 +89,7 @@ pub(super) fn url_var(node: &Node) -> String {
     }
 }
 
-fn check_all(cfg: &Config, plan: &Plan, mut r: Report) -> anyhow::Result<Report> {
+fn check_all(cfg: &Planning, plan: &Plan, mut r: Report) -> anyhow::Result<Report> {
     let target = &plan.target;
 
     // The docker CLI.
@@ -139,7 +139,7 @@ fn check_all(cfg: &Config, plan: &Plan, mut r: Report) -> anyhow::Result<Report>
     }
 
     // Each node the target uses.
-    let nodes = nodes_of(cfg, plan);
+    let nodes = nodes_of(&cfg.nodes, plan);
     let mut facts: HashMap<PathBuf, Result<Value, String>> = HashMap::new();
     for node in &nodes {
         let s = scope(node);
@@ -148,12 +148,12 @@ fn check_all(cfg: &Config, plan: &Plan, mut r: Report) -> anyhow::Result<Report>
         if files_ok {
             let f = facts
                 .entry(node.cert_path.clone())
-                .or_insert_with(|| tls::inspect(&node.cert_path).map_err(|e| format!("{e:#}")));
+                .or_insert_with(|| tool::inspect(&node.cert_path).map_err(|e| format!("{e:#}")));
             certs::check_client_cert(&mut r, &s, node, f);
         }
         match (&docker, url_ok && files_ok) {
             (Some(d), true) => {
-                node::check_node(&mut r, &s, node, d, cfg.node_timeout, cfg.isolation)
+                node::check_node(&mut r, &s, node, d, cfg.nodes.timeout, cfg.nodes.isolation)
             }
             (None, _) => {}
             (Some(_), false) => r.add(
@@ -188,7 +188,7 @@ fn check_all(cfg: &Config, plan: &Plan, mut r: Report) -> anyhow::Result<Report>
                 Status::Warn,
                 "local",
                 "registry",
-                format!("{}: not checked (needs docker buildx)", cfg.registry),
+                format!("{}: not checked (needs docker buildx)", cfg.registry.prefix),
             ),
             (None, _) => {}
         }

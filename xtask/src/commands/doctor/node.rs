@@ -9,14 +9,13 @@ use serde_json::Value;
 
 use super::report::{first_line, tail_after, Report, Status};
 use super::url_var;
-use crate::config::{
-    decide_isolation, isolation_reason, names, Isolation, IsolationChoice, Node, URL_PLACEHOLDER,
-};
+use crate::config::{IsolationChoice, Node};
 use crate::plan::NodeSays;
-use crate::preflight::{self, cert_var};
+use crate::preflight;
+use crate::windows::{decide_isolation, isolation_reason, Isolation};
 
 pub(super) fn check_url(r: &mut Report, s: &str, node: &Node) -> bool {
-    if node.url == URL_PLACEHOLDER {
+    let Some(url) = &node.url else {
         r.hint(
             Status::Fail,
             s,
@@ -27,11 +26,10 @@ pub(super) fn check_url(r: &mut Report, s: &str, node: &Node) -> bool {
                 url_var(node)
             ),
         );
-        false
-    } else {
-        r.add(Status::Ok, s, "URL", node.url.clone());
-        true
-    }
+        return false;
+    };
+    r.add(Status::Ok, s, "URL", url.clone());
+    true
 }
 
 /// `docker … -H URL version` over mutual TLS within `wait` (NODE_TIMEOUT), then the node's
@@ -57,7 +55,7 @@ pub(super) fn check_node(
         Status::Ok,
         s,
         "TLS",
-        format!("{}: mutual TLS ok, docker {version}", node.url),
+        format!("{}: mutual TLS ok, docker {version}", node.address()),
     );
     check_os(r, s, node, &server, choice);
 }
@@ -107,7 +105,7 @@ pub(super) fn check_os(
         compat_build(r, s, host, choice);
         return;
     };
-    let Some(release) = names::windows_build(os) else {
+    let Some(release) = node.build else {
         r.hint(
             if choice == IsolationChoice::Auto {
                 Status::Fail
@@ -171,7 +169,7 @@ pub(super) fn check_os(
 /// Compat mode builds upstream's 1809 images with upstream's argv (no --isolation flag), so
 /// only a 1809 host runs them, with its default process isolation.
 fn compat_build(r: &mut Report, s: &str, host: u32, choice: IsolationChoice) {
-    let want = names::windows_build("1809").unwrap_or(17763);
+    let want = crate::windows::build_of_release("1809").unwrap_or(17763);
     if host == want {
         return;
     }
@@ -196,12 +194,17 @@ fn compat_build(r: &mut Report, s: &str, host: u32, choice: IsolationChoice) {
 /// What docker's error says went wrong with a node, and the fix. An empty message means the
 /// node did not answer in time.
 pub(super) fn node_error(err: &str, node: &Node, wait: Duration) -> (String, String) {
-    let url = &node.url;
-    let var = url_var(node);
+    let url = node.address();
+    // The variable that set the URL, when one did; the ones to set, when none did.
+    let var = if node.url.is_some() {
+        node.url_var.clone()
+    } else {
+        url_var(node)
+    };
     let certs = node.cert_path.display();
     let tls_remake = format!(
         "make matching certs with `cargo xtask tls` (node/ to the node's install.ps1, client/ to {})",
-        cert_var(node)
+        node.cert_variable()
     );
     if err.is_empty() || err.contains("i/o timeout") || err.contains("handshake timeout") {
         return (
@@ -283,6 +286,6 @@ pub(super) fn node_error(err: &str, node: &Node, wait: Duration) -> (String, Str
     }
     (
         format!("{url}: {}", first_line(err)),
-        format!("check {var} and {}", cert_var(node)),
+        format!("check {var} and {}", node.cert_variable()),
     )
 }

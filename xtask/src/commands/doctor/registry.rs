@@ -5,13 +5,13 @@ use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::report::{first_line, Report, Status};
-use crate::config::Config;
+use crate::commands::Planning;
 use crate::docker::{self, Answer};
 use crate::plan::Plan;
 
 /// `docker buildx imagetools inspect` of a tag that surely does not exist: "not found" means
 /// the registry answered; a connection error means it cannot be reached.
-pub(super) fn check_registry(r: &mut Report, cfg: &Config, plan: &Plan, docker: &Path) {
+pub(super) fn check_registry(r: &mut Report, cfg: &Planning, plan: &Plan, docker: &Path) {
     let image = plan
         .steps
         .first()
@@ -23,26 +23,31 @@ pub(super) fn check_registry(r: &mut Report, cfg: &Config, plan: &Plan, docker: 
         .unwrap_or(0);
     let probe = format!(
         "{}/{image}:xtask-doctor-probe-{}-{nanos}",
-        cfg.registry,
+        cfg.registry.prefix,
         std::process::id()
     );
-    let host = cfg.registry.split('/').next().unwrap_or(&cfg.registry);
+    let host = cfg
+        .registry
+        .prefix
+        .split('/')
+        .next()
+        .unwrap_or(&cfg.registry.prefix);
     let (status, detail, hint) = match docker::query(
         docker,
         &docker::inspect_raw(&probe),
-        Some(cfg.registry_timeout),
+        Some(cfg.registry.timeout),
     ) {
-        Answer::Ok(_) => (Status::Ok, format!("{}: reachable", cfg.registry), None),
+        Answer::Ok(_) => (Status::Ok, format!("{}: reachable", cfg.registry.prefix), None),
         Answer::TimedOut => (
             Status::Fail,
             format!(
                 "{}: no answer within {} (limit: REGISTRY_TIMEOUT)",
-                cfg.registry,
-                docker::seconds(cfg.registry_timeout)
+                cfg.registry.prefix,
+                docker::seconds(cfg.registry.timeout)
             ),
             Some(format!("check REGISTRY and the network path to {host}")),
         ),
-        Answer::Failed(e) => registry_error(&e, &cfg.registry, host),
+        Answer::Failed(e) => registry_error(&e, &cfg.registry.prefix, host),
     };
     match hint {
         Some(h) => r.hint(status, "local", "registry", detail, h),

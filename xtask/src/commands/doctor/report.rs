@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::config::Config;
+use crate::commands::Planning;
 use crate::plan::Plan;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,9 +103,9 @@ impl Report {
 }
 
 /// `doctor TARGET (mode)`: the first line of the text report.
-pub(super) fn header(cfg: &Config, plan: &Plan) -> String {
-    let mode = if cfg.is_matrix() {
-        format!("matrix mode: {}", cfg.os_versions.join(" "))
+pub(super) fn header(cfg: &Planning, plan: &Plan) -> String {
+    let mode = if cfg.releases.is_matrix() {
+        format!("matrix mode: {}", cfg.releases.names().join(" "))
     } else {
         "compat mode".to_string()
     };
@@ -140,7 +140,7 @@ pub(super) fn plural(n: usize) -> &'static str {
 }
 
 /// The report as JSON, for machines.
-pub(super) fn json(cfg: &Config, plan: &Plan, report: &Report) -> Value {
+pub(super) fn json(cfg: &Planning, plan: &Plan, report: &Report) -> Value {
     let checks: Vec<Value> = report
         .checks
         .iter()
@@ -157,7 +157,7 @@ pub(super) fn json(cfg: &Config, plan: &Plan, report: &Report) -> Value {
     let fails = report.count(Status::Fail);
     json!({
         "target": plan.target.name(),
-        "mode": if cfg.is_matrix() { "matrix" } else { "compat" },
+        "mode": if cfg.releases.is_matrix() { "matrix" } else { "compat" },
         "ok": fails == 0,
         "failures": fails,
         "warnings": report.count(Status::Warn),

@@ -1,24 +1,18 @@
 //! Doctor's judgements, without docker: versions, builds, error classification.
 
-use std::path::PathBuf;
-
 use serde_json::{json, Value};
 
 use super::cli::{parse_cli_version, MIN_DOCKER};
 use super::node::{check_os, node_error};
 use super::registry::registry_error;
 use super::report::{Report, Status};
-use crate::config::{Isolation, IsolationChoice, Node};
-use crate::preflight::cert_var;
+use crate::config::{IsolationChoice, Node};
+use crate::windows::Isolation;
 
 const WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 fn node(os: Option<&str>) -> Node {
-    Node {
-        os: os.map(String::from),
-        url: "tcp://127.0.0.1:2376".into(),
-        cert_path: PathBuf::from("/certs/.docker-1809"),
-    }
+    Node::for_test(os, "tcp://127.0.0.1:2376", "/certs/.docker-1809")
 }
 
 #[test]
@@ -200,11 +194,3 @@ fn node_os_build_and_the_isolation_of_its_release() {
     );
 }
 
-#[test]
-fn cert_var_follows_the_folder() {
-    assert_eq!(cert_var(&node(Some("1809"))), "DOCKER_CERT_BASE_PATH");
-    assert_eq!(cert_var(&node(None)), "DOCKER_CERT_PATH");
-    let mut n = node(Some("ltsc2022"));
-    n.cert_path = PathBuf::from("/home/u/.docker");
-    assert_eq!(cert_var(&n), "DOCKER_CERT_PATH");
-}

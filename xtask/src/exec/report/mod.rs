@@ -76,7 +76,7 @@ pub fn document(run: &Run, digests: &[Digest]) -> Value {
         .map(|(i, s)| {
             let state = run.state(i);
             let node_url = match &s.action {
-                Action::Build { node, .. } | Action::Push { node } => Some(node.url.clone()),
+                Action::Build { node, .. } | Action::Push { node } => Some(node.address().to_string()),
                 Action::Cache { .. } | Action::Copy { .. } | Action::List(_) => None,
             };
             let log = run

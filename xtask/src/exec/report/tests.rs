@@ -10,11 +10,7 @@ use crate::error::StepFailed;
 use crate::plan::{NodeRef, Step, Target};
 
 fn node() -> Node {
-    Node {
-        os: None,
-        url: "tcp://win:2376".into(),
-        cert_path: PathBuf::from("/certs"),
-    }
+    Node::for_test(None, "tcp://win:2376", "/certs")
 }
 
 fn step(id: usize, action: Action, tag: &str) -> Step {

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use super::directives::{self, Directives};
 use super::{Finding, Severity};
-use crate::config::read_small;
+use crate::files::read_small;
 use crate::config::DEFAULT_REGISTRY;
 use crate::dockerfile::{self, Dockerfile, Windows};
 use crate::error::{quoted, BadInput};

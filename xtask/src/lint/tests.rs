@@ -1,6 +1,7 @@
 //! Lint findings for hand-made folders: each rule, its line and its severity.
 
 use super::*;
+use std::fs;
 
 struct Folder(PathBuf);
 

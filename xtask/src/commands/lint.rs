@@ -5,111 +5,35 @@
 //! BASEIMAGE parse, and an ARG named by `# xtask: version-arg=` equals VERSION. One
 //! `path:line: error|warning: message` line per finding, then a summary (or, with --json,
 //! one JSON document); any error fails with exit 1 after every image was checked — a bad
-//! VERSION or BASEIMAGE is a finding, not a stop. `plan` shows the same findings as warnings
-//! (`warnings_for`).
+//! VERSION or BASEIMAGE is a finding, not a stop. The checks themselves are `crate::lint`'s.
 
-use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-mod checks;
-mod directives;
-#[cfg(test)]
-mod tests;
+use serde_json::json;
 
-use serde_json::{json, Value};
-
-use crate::config::{names, Config, Needs, Opts};
+use crate::config::{JsonArg, Selection};
 use crate::error::{print, shown, StepFailed};
-use crate::images::{self, Image};
-pub use checks::check;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Severity {
-    Error,
-    Warning,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
-    pub file: PathBuf,
-    /// None when the finding is about the whole file (or its absence).
-    pub line: Option<usize>,
-    pub severity: Severity,
-    pub message: String,
-}
-
-impl Finding {
-    pub(super) fn new(
-        file: &Path,
-        line: Option<usize>,
-        severity: Severity,
-        message: String,
-    ) -> Finding {
-        Finding {
-            file: file.to_path_buf(),
-            line,
-            severity,
-            message,
-        }
-    }
-
-    /// `path:line`, or `path` for a finding about the whole file (escaped: a path may hold
-    /// anything).
-    fn location(&self) -> String {
-        let file = shown(&self.file.display().to_string());
-        match self.line {
-            Some(line) => format!("{file}:{line}"),
-            None => file,
-        }
-    }
-
-    fn severity_word(&self) -> &'static str {
-        match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        }
-    }
-
-    fn json(&self) -> Value {
-        json!({
-            "file": self.file.display().to_string(),
-            "line": self.line,
-            "severity": self.severity_word(),
-            "message": self.message,
-        })
-    }
-}
-
-impl fmt::Display for Finding {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}: {}: {}",
-            self.location(),
-            self.severity_word(),
-            crate::error::shown_long(&self.message)
-        )
-    }
-}
+use crate::images;
+use crate::lint::{check, Finding, Severity};
+use crate::reference;
 
 /// Lints the selected image folders (plus, when no selection was given, notes folders that
 /// are not images), prints the findings and a summary on stdout (or one JSON document with
 /// --json); fails (exit 1) if any finding is an error. Only a selection that names no folder
 /// is bad input (exit 2): what a folder holds is always a finding.
-pub fn run(opts: Opts) -> anyhow::Result<()> {
-    let cfg = Config::load(&opts, Needs { node: false })?;
-    let folders = images::folders(&cfg, None)?;
-    report(&cfg, &folders)
+pub fn run(selection: Selection, json: JsonArg) -> anyhow::Result<()> {
+    let folders = images::folders(&selection, None)?;
+    report(&selection, json.json, &folders)
 }
 
-fn report(cfg: &Config, folders: &[(String, PathBuf)]) -> anyhow::Result<()> {
+fn report(selection: &Selection, json: bool, folders: &[(String, PathBuf)]) -> anyhow::Result<()> {
     let mut findings = Vec::new();
-    if cfg.selection.is_empty() {
-        findings.extend(stray_folders(&cfg.images_dir));
+    if selection.names.is_empty() {
+        findings.extend(stray_folders(&selection.dir));
     }
     for (name, dir) in folders {
-        if !names::is_path_component(name) {
+        if !reference::is_path_component(name) {
             findings.push(Finding::new(
                 dir,
                 None,
@@ -127,7 +51,7 @@ fn report(cfg: &Config, folders: &[(String, PathBuf)]) -> anyhow::Result<()> {
         .filter(|f| f.severity == Severity::Error)
         .count();
     let warnings = findings.len() - errors;
-    if cfg.json {
+    if json {
         let v = json!({
             "ok": errors == 0,
             "images": folders.len(),
@@ -151,28 +75,11 @@ fn report(cfg: &Config, folders: &[(String, PathBuf)]) -> anyhow::Result<()> {
         return Err(StepFailed(format!(
             "lint failed: {} (listed {})",
             plural(errors, "error"),
-            if cfg.json { "in the JSON" } else { "above" }
+            if json { "in the JSON" } else { "above" }
         ))
         .into());
     }
     Ok(())
-}
-
-/// Every finding for `images`, one line each, for `plan` to show as warnings: a plan is still
-/// printed, but what `lint` would fail on is worth seeing before a build.
-pub fn warnings_for(images: &[Image]) -> Vec<String> {
-    images
-        .iter()
-        .flat_map(|image| check(&image.dir))
-        .map(|f| match f.severity {
-            Severity::Warning => format!("{}: {}", f.location(), f.message),
-            Severity::Error => format!(
-                "{}: {} (an error for `cargo xtask lint`)",
-                f.location(),
-                f.message
-            ),
-        })
-        .collect()
 }
 
 fn plural(n: usize, what: &str) -> String {

@@ -1,7 +1,6 @@
 //! Docker's reference grammar, hand-written: registry prefixes, repository path components,
-//! tags, whole image references (with their length limits), host names, and the Windows
-//! releases the tool knows. Kept regex-free so xtask stays a fast cold build; the grammar is
-//! small enough to read as code.
+//! tags, whole image references (with their length limits), host names and ports. Kept
+//! regex-free so xtask stays a fast cold build; the grammar is small enough to read as code.
 
 /// A repository path component: `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`.
 pub fn is_path_component(s: &str) -> bool {
@@ -187,32 +186,6 @@ pub fn reference_problem(s: &str) -> Option<String> {
     }
 }
 
-/// An OS version word for matrix mode (`1809`, `ltsc2022`, `20H2`): it becomes part of a tag
-/// and of an environment variable name (REMOTE_DOCKER_URL_<os>), so letters and digits only.
-pub fn is_os_version(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 32 && s.bytes().all(|c| c.is_ascii_alphanumeric())
-}
-
-/// The Windows releases the tool knows, with their build numbers: a node must run at least
-/// this build to run their containers, and a list entry's os.version is
-/// `10.0.<build>.<patch>`. Any other release is named with its build (`NAME=BUILD`).
-pub const KNOWN_RELEASES: &[(&str, u32)] = &[
-    ("1809", 17763),
-    ("ltsc2019", 17763),
-    ("2004", 19041),
-    ("20H2", 19042),
-    ("ltsc2022", 20348),
-    ("ltsc2025", 26100),
-];
-
-/// The Windows build number of a known release name.
-pub fn windows_build(os: &str) -> Option<u32> {
-    KNOWN_RELEASES
-        .iter()
-        .find(|(name, _)| *name == os)
-        .map(|&(_, build)| build)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -336,12 +309,5 @@ mod tests {
         ] {
             assert!(reference_problem(bad).is_some(), "{bad}");
         }
-    }
-
-    #[test]
-    fn releases() {
-        assert_eq!(windows_build("ltsc2019"), windows_build("1809"));
-        assert_eq!(windows_build("ltsc2025"), Some(26100));
-        assert_eq!(windows_build("LTSC2022"), None);
     }
 }

@@ -1,6 +1,5 @@
-//! Isolation: what ISOLATION asks for (`auto`, `process`, `hyperv`) and Microsoft's host ×
-//! container compatibility table that `auto` follows. Pure: the node's Windows build is read
-//! elsewhere (preflight) and handed in.
+//! Isolation: Microsoft's host × container compatibility table (what ISOLATION=auto
+//! follows). Pure: the node's Windows build is read elsewhere (preflight) and handed in.
 //!
 //! The table (Windows builds: 1809 = 17763, ltsc2022 = 20348, ltsc2025 = 26100):
 //! - host build == release build: process isolation;
@@ -8,7 +7,6 @@
 //! - any other release older than the host: Hyper-V isolation only;
 //! - a release newer than the host does not run at all.
 
-use crate::error::BadInput;
 
 /// How docker isolates a Windows build (`docker build --isolation=…`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -25,15 +23,6 @@ impl Isolation {
             Isolation::HyperV => "hyperv",
         }
     }
-}
-
-/// What ISOLATION asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IsolationChoice {
-    /// From each node's Windows build and the release (the table above); the default.
-    Auto,
-    /// The same isolation for every build.
-    Force(Isolation),
 }
 
 /// Why a release cannot be built on a host.
@@ -67,25 +56,10 @@ pub fn reason(host: u32, release: u32) -> &'static str {
     }
 }
 
-/// ISOLATION: unset, empty or `auto` is Auto; `process` and `hyperv` force one.
-pub fn parse(value: Option<&str>) -> anyhow::Result<IsolationChoice> {
-    match value {
-        None | Some("") | Some("auto") => Ok(IsolationChoice::Auto),
-        Some("process") => Ok(IsolationChoice::Force(Isolation::Process)),
-        Some("hyperv") => Ok(IsolationChoice::Force(Isolation::HyperV)),
-        Some(other) => Err(BadInput::new(
-            "ISOLATION",
-            other,
-            "unknown isolation",
-            "use ISOLATION=auto (the default: from each node's Windows build), process or hyperv",
-        )),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::names::windows_build;
+    use crate::windows::build_of_release as windows_build;
 
     #[test]
     fn the_table_over_hosts_and_releases() {
@@ -122,22 +96,5 @@ mod tests {
         assert_eq!(decide(26200, 20348), Ok(Isolation::HyperV));
         assert_eq!(decide(26200, 26100), Ok(Isolation::HyperV));
         assert_eq!(decide(20348, 19041), Ok(Isolation::HyperV));
-    }
-
-    #[test]
-    fn parsing() {
-        assert_eq!(parse(None).unwrap(), IsolationChoice::Auto);
-        assert_eq!(parse(Some("")).unwrap(), IsolationChoice::Auto);
-        assert_eq!(parse(Some("auto")).unwrap(), IsolationChoice::Auto);
-        assert_eq!(
-            parse(Some("hyperv")).unwrap(),
-            IsolationChoice::Force(Isolation::HyperV)
-        );
-        assert_eq!(
-            parse(Some("process")).unwrap(),
-            IsolationChoice::Force(Isolation::Process)
-        );
-        let e = parse(Some("HyperV")).unwrap_err();
-        assert!(e.to_string().contains("ISOLATION=\"HyperV\""), "{e}");
     }
 }
