@@ -43,7 +43,9 @@ fn main() -> ExitCode {
         Cmd::Verify(a) => a.input().and_then(|(p, json)| verify::run(p, json)),
         Cmd::Doctor(a) => a.input().and_then(|(p, json)| doctor::run(p, json)),
         Cmd::Lint(a) => a.input().and_then(|(s, json)| lint_cmd::run(s, json)),
-        Cmd::Tls(a) => a.input().and_then(|(args, dry, json)| tls::run(&args, dry, json)),
+        Cmd::Tls(a) => a
+            .input()
+            .and_then(|(args, dry, json)| tls::run(&args, dry, json)),
         Cmd::Completions { shell } => cli::completions(shell),
     };
     error::exit(result)

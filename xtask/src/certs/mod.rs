@@ -49,9 +49,15 @@ pub enum Problem {
     /// Files that are not there.
     Missing(Vec<&'static str>),
     /// A file that is there but wrong: which, and why.
-    File { file: &'static str, why: String },
-    /// key.pem cannot be opened by this user.
-    KeyUnreadable(String),
+    File {
+        file: &'static str,
+        why: String,
+    },
+    /// A file that cannot be opened by this user (key.pem, most often).
+    Unreadable {
+        file: &'static str,
+        why: String,
+    },
 }
 
 /// How to fix a problem.
@@ -67,7 +73,7 @@ impl Problem {
             Problem::NoFolder => "no such folder".into(),
             Problem::Missing(files) => format!("missing {}", files.join(", ")),
             Problem::File { file, why } => format!("{file}: {why}"),
-            Problem::KeyUnreadable(e) => format!("key.pem cannot be read: {e}"),
+            Problem::Unreadable { file, why } => format!("{file} cannot be read: {why}"),
         }
     }
 
@@ -77,10 +83,9 @@ impl Problem {
             Problem::NoFolder => CREATE_HINT.into(),
             Problem::Missing(_) => MISSING_HINT.into(),
             Problem::File { .. } => REMAKE_HINT.into(),
-            Problem::KeyUnreadable(_) => format!(
-                "make {} readable by this user",
-                dir.join("key.pem").display()
-            ),
+            Problem::Unreadable { file, .. } => {
+                format!("make {} readable by this user", dir.join(file).display())
+            }
         }
     }
 }
@@ -126,9 +131,8 @@ pub fn check_form(dir: &Path, now: i64) -> Result<i64, Problem> {
         if file != "cert.pem" {
             continue;
         }
-        not_after = pem::not_after(&block.der).ok_or_else(|| {
-            bad("its CERTIFICATE block is not an X.509 certificate".to_string())
-        })?;
+        not_after = pem::not_after(&block.der)
+            .ok_or_else(|| bad("its CERTIFICATE block is not an X.509 certificate".to_string()))?;
         if not_after < now {
             return Err(bad(format!(
                 "the client certificate expired on {}",
@@ -139,13 +143,34 @@ pub fn check_form(dir: &Path, now: i64) -> Result<i64, Problem> {
     Ok(not_after)
 }
 
-/// The whole check a run makes before its first step: form, then the key opened by this user
-/// and its mode read.
+/// The files there and readable by this user, and the key's mode: what doctor checks itself
+/// before the certificate tool reads the certificates.
+pub fn present(dir: &Path) -> Result<(u32, bool), Problem> {
+    if !dir.is_dir() {
+        return Err(Problem::NoFolder);
+    }
+    let missing: Vec<&'static str> = CERT_FILES
+        .iter()
+        .map(|(f, _, _)| *f)
+        .filter(|f| !dir.join(f).is_file())
+        .collect();
+    if !missing.is_empty() {
+        return Err(Problem::Missing(missing));
+    }
+    for &(file, _, _) in CERT_FILES {
+        fs::File::open(dir.join(file)).map_err(|e| Problem::Unreadable {
+            file,
+            why: e.to_string(),
+        })?;
+    }
+    Ok(key_mode(&dir.join("key.pem")))
+}
+
+/// The whole check a run makes before its first step: form, then the files opened by this
+/// user and the key's mode read.
 pub fn examine(dir: &Path) -> Result<Facts, Problem> {
     let not_after = check_form(dir, unix_now())?;
-    let key = dir.join("key.pem");
-    fs::File::open(&key).map_err(|e| Problem::KeyUnreadable(e.to_string()))?;
-    let (key_mode, key_shared) = key_mode(&key);
+    let (key_mode, key_shared) = present(dir)?;
     Ok(Facts {
         key_mode,
         key_shared,

@@ -27,9 +27,9 @@ pub struct Input {
 pub fn run(input: Input) -> anyhow::Result<()> {
     let Input {
         planning: p,
-        run: settings,
         output,
         dry,
+        ..
     } = &input;
     let (images, mut plan) = p.plan(p.wants())?;
     if dry.dry_run {
@@ -47,9 +47,7 @@ pub fn run(input: Input) -> anyhow::Result<()> {
     let log_dir = exec::prepare_logs(output.log_dir.as_deref(), output.quiet, started)?;
     let mut states = Vec::new();
     let outcome = execute(
-        p,
-        settings,
-        output.quiet,
+        &input,
         &images,
         &mut plan,
         &docker,
@@ -95,15 +93,14 @@ pub fn run(input: Input) -> anyhow::Result<()> {
 /// The buildx check, the node probe and the skip-unchanged probe (at once: all only read),
 /// then the plan.
 fn execute(
-    p: &Planning,
-    settings: &RunSettings,
-    quiet: bool,
+    input: &Input,
     images: &[Image],
     plan: &mut Plan,
     docker: &Path,
     log_dir: Option<&Path>,
     states: &mut Vec<exec::State>,
 ) -> anyhow::Result<()> {
+    let (p, settings, quiet) = (&input.planning, &input.run, input.output.quiet);
     let target = plan.target.clone();
     let nodes = preflight::nodes_of(&p.nodes, plan);
     let mut probed = plan.clone();
@@ -129,12 +126,7 @@ fn execute(
     if let Some(probe) = probe {
         unchanged::apply(plan, &probe?);
     }
-    let limits = exec::Limits::new(
-        plan,
-        settings.jobs,
-        settings.node_jobs,
-        settings.local_jobs,
-    );
+    let limits = exec::Limits::new(plan, settings.jobs, settings.node_jobs, settings.local_jobs);
     exec::run(
         plan,
         &exec::Options {

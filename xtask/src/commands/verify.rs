@@ -10,10 +10,10 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use super::Planning;
 use crate::docker::oci::short_digest;
 use crate::docker::{self, resolve};
 use crate::error::{print, StepFailed};
-use super::Planning;
 use crate::plan::{Action, Kind, ListSpec, Plan};
 use crate::preflight;
 

@@ -89,7 +89,9 @@ impl Node {
             os: os.map(String::from),
             build: os.and_then(crate::windows::build_of_release),
             url: Some(url.to_string()),
-            url_var: os.map_or("REMOTE_DOCKER_URL".into(), |o| format!("REMOTE_DOCKER_URL_{o}")),
+            url_var: os.map_or("REMOTE_DOCKER_URL".into(), |o| {
+                format!("REMOTE_DOCKER_URL_{o}")
+            }),
             cert_path: PathBuf::from(certs),
             cert_var: "DOCKER_CERT_PATH",
         }
@@ -299,7 +301,6 @@ fn parse_isolation(value: Option<&str>) -> anyhow::Result<IsolationChoice> {
     }
 }
 
-
 /// `--node OS=URL` flags: each `OS=URL`, OS one of OS_VERSIONS, each OS once.
 fn node_flags(flags: &[String], os_versions: &[String]) -> anyhow::Result<Vec<(String, String)>> {
     let mut out: Vec<(String, String)> = Vec::new();
@@ -398,7 +399,10 @@ mod tests {
     fn parsing() {
         assert_eq!(parse_isolation(None).unwrap(), IsolationChoice::Auto);
         assert_eq!(parse_isolation(Some("")).unwrap(), IsolationChoice::Auto);
-        assert_eq!(parse_isolation(Some("auto")).unwrap(), IsolationChoice::Auto);
+        assert_eq!(
+            parse_isolation(Some("auto")).unwrap(),
+            IsolationChoice::Auto
+        );
         assert_eq!(
             parse_isolation(Some("hyperv")).unwrap(),
             IsolationChoice::Force(Isolation::HyperV)
@@ -409,5 +413,79 @@ mod tests {
         );
         let e = parse_isolation(Some("HyperV")).unwrap_err();
         assert!(e.to_string().contains("ISOLATION=\"HyperV\""), "{e}");
+    }
+
+    fn resolve(args: NodeArgs, releases: &str, env: &[(&str, &str)]) -> anyhow::Result<Nodes> {
+        let releases = super::super::OsArgs {
+            os_versions: Some(releases.to_string()),
+        }
+        .resolve()?;
+        let env = Env(env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect());
+        args.resolve(&releases, &env, &mut Warnings::default())
+    }
+
+    #[test]
+    fn each_node_keeps_where_its_url_and_certs_came_from() {
+        let args = NodeArgs {
+            remote_docker_url: Some("tcp://all:2376".into()),
+            nodes: vec!["ltsc2022=tcp://flag:2376".into()],
+            docker_cert_base_path: Some("/certs".into()),
+            ..NodeArgs::default()
+        };
+        let env = [
+            ("REMOTE_DOCKER_URL_1809", "tcp://env:2376"),
+            ("HOME", "/home/u"),
+        ];
+        let n = resolve(args, "1809 ltsc2022 next=30000", &env).unwrap();
+        let got: Vec<(&str, Option<u32>, &str, &str, &str)> = n
+            .list
+            .iter()
+            .map(|n| {
+                (
+                    n.address(),
+                    n.build,
+                    n.url_var.as_str(),
+                    n.cert_var,
+                    n.cert_path.to_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "tcp://env:2376",
+                    Some(17763),
+                    "REMOTE_DOCKER_URL_1809",
+                    "DOCKER_CERT_BASE_PATH",
+                    "/certs/.docker-1809"
+                ),
+                (
+                    "tcp://flag:2376",
+                    Some(20348),
+                    "--node ltsc2022",
+                    "DOCKER_CERT_BASE_PATH",
+                    "/certs/.docker-ltsc2022"
+                ),
+                (
+                    "tcp://all:2376",
+                    Some(30000),
+                    "REMOTE_DOCKER_URL",
+                    "DOCKER_CERT_BASE_PATH",
+                    "/certs/.docker-next"
+                ),
+            ]
+        );
+        // Compat mode, nothing set: no URL (not a placeholder string), certs from HOME.
+        let n = resolve(NodeArgs::default(), "", &[("HOME", "/home/u")]).unwrap();
+        assert_eq!(n.list[0].url, None);
+        assert_eq!(n.list[0].address(), URL_PLACEHOLDER);
+        assert_eq!(n.list[0].cert_var, "HOME");
+        assert_eq!(n.list[0].cert_variable(), "DOCKER_CERT_PATH");
+        let e = n.require().unwrap_err().to_string();
+        assert!(e.contains("REMOTE_DOCKER_URL"), "{e}");
     }
 }

@@ -74,6 +74,17 @@ fn resolve(value: Option<&str>, words: &[String]) -> anyhow::Result<(Vec<String>
     for word in words {
         let (name, build) = match word.split_once('=') {
             Some((name, build)) => {
+                let known = KNOWN_RELEASES
+                    .iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(name));
+                if let Some((n, b)) = known.filter(|(n, _)| *n != name) {
+                    // LTSC2022=30000 would be a second "ltsc2022" to a reader, and its tags
+                    // would differ from the real one's only in case.
+                    return Err(bad(
+                        format!("'{name}' differs only in case from the known release {n} (build {b})"),
+                        format!("write {n} (names are case-sensitive), or give the new release a name of its own"),
+                    ));
+                }
                 if let Some(b) = windows::build_of_release(name) {
                     return Err(bad(
                         format!(
@@ -112,6 +123,12 @@ fn resolve(value: Option<&str>, words: &[String]) -> anyhow::Result<(Vec<String>
                 }
             },
         };
+        if let Some((_, b)) = out.iter().find(|(n, _)| *n == name) {
+            return Err(bad(
+                format!("{name} is named twice, with builds {b} and {build}"),
+                format!("name each release once: keep one {name}=BUILD"),
+            ));
+        }
         if let Some((other, _)) = out.iter().find(|(_, b)| *b == build) {
             return Err(bad(
                 format!("{other} and {name} are the same Windows build ({build}): a manifest list would get two entries for it"),
@@ -161,5 +178,10 @@ mod tests {
         assert!(err("1809=17763").contains("takes no =BUILD"));
         assert!(err("next=abc").contains("not a Windows build number"));
         assert!(err("next=123").contains("not a Windows build number"));
+        assert!(err("next=30000 next=30001")
+            .contains("next is named twice, with builds 30000 and 30001"));
+        assert!(
+            err("LTSC2022=30000").contains("differs only in case from the known release ltsc2022")
+        );
     }
 }

@@ -9,8 +9,8 @@ use std::io::{LineWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use super::report::time;
-use super::summary::State;
+use super::state::State;
+use super::time;
 use crate::config::project_root;
 use crate::error::BadInput;
 use crate::plan::{Action, Plan, Step};

@@ -17,8 +17,10 @@ mod retry;
 mod runner;
 mod scheduler;
 pub mod signals;
+mod state;
 mod summary;
 pub mod term;
+pub mod time;
 pub mod watch;
 
 use std::cell::Cell;
@@ -34,8 +36,8 @@ use output::Output;
 use runner::Runner;
 pub use scheduler::Limits;
 use scheduler::{Decision, Scheduler};
+pub use state::State;
 use summary::print_summary;
-pub use summary::State;
 use watch::{StepWatch, Timeouts};
 
 /// How the executor behaves; the plan says what it runs.

@@ -7,7 +7,7 @@
 use std::collections::{HashSet, VecDeque};
 
 use super::logs::Logs;
-use super::summary::State;
+use super::state::State;
 use super::term::write_line;
 use super::Options;
 use crate::plan::Plan;

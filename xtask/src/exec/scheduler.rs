@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use super::summary::State;
+use super::state::State;
 use crate::plan::{Kind, Plan, Step};
 
 /// What the scheduler decided for one step.

@@ -1,49 +1,11 @@
-//! How each step ended, and the summary printed at the end of every run: counts, then one
-//! line per step with its state, time, node and label.
+//! The summary printed at the end of every run: counts, then one line per step with its
+//! state, time, node and label.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use super::state::State;
 use super::term::write_line;
 use crate::plan::Plan;
-
-/// How a step ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum State {
-    Pending,
-    Running(Instant),
-    Ok(Duration),
-    Failed(Duration, String),
-    /// Stopped by a signal while running.
-    Stopped(Duration),
-    /// Not run: its output is already in the registry (skip-unchanged).
-    Skipped,
-}
-
-impl State {
-    /// Whether steps waiting for this one may start.
-    pub fn done(&self) -> bool {
-        matches!(self, State::Ok(_) | State::Skipped)
-    }
-
-    /// The state's name in the run report: ok, failed, stopped, skipped, not-started.
-    pub fn key(&self) -> &'static str {
-        match self {
-            State::Ok(_) => "ok",
-            State::Failed(..) => "failed",
-            State::Stopped(_) => "stopped",
-            State::Skipped => "skipped",
-            State::Pending | State::Running(_) => "not-started",
-        }
-    }
-
-    /// How long the step ran, when it ran.
-    pub fn took(&self) -> Option<Duration> {
-        match self {
-            State::Ok(d) | State::Failed(d, _) | State::Stopped(d) => Some(*d),
-            State::Pending | State::Running(_) | State::Skipped => None,
-        }
-    }
-}
 
 pub fn print_summary(plan: &Plan, state: &[State], total: Duration) {
     let count = |f: fn(&State) -> bool| state.iter().filter(|s| f(s)).count();

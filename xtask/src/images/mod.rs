@@ -14,8 +14,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::config::Selection;
-use crate::reference;
 use crate::error::{shown, BadInput};
+use crate::reference;
 use read::{need_file, regular};
 pub use read::{read_baseimage, read_version, Baseimage};
 

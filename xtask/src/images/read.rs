@@ -7,9 +7,9 @@ use std::fs;
 use std::path::Path;
 
 use super::Kind;
+use crate::error::BadInput;
 use crate::files;
 use crate::reference;
-use crate::error::BadInput;
 
 /// Largest VERSION or BASEIMAGE read: both are a few lines.
 const SMALL_FILE_MAX: u64 = 1 << 20;

@@ -10,10 +10,10 @@ use std::path::Path;
 
 use super::directives::{self, Directives};
 use super::{Finding, Severity};
-use crate::files::read_small;
 use crate::config::DEFAULT_REGISTRY;
 use crate::dockerfile::{self, Dockerfile, Windows};
 use crate::error::{quoted, BadInput};
+use crate::files::read_small;
 use crate::images::{self, Kind};
 
 /// Largest Dockerfile read: real ones are a few kB.

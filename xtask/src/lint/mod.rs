@@ -36,12 +36,7 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(
-        file: &Path,
-        line: Option<usize>,
-        severity: Severity,
-        message: String,
-    ) -> Finding {
+    pub fn new(file: &Path, line: Option<usize>, severity: Severity, message: String) -> Finding {
         Finding {
             file: file.to_path_buf(),
             line,
@@ -105,4 +100,3 @@ pub fn warnings_for(images: &[Image]) -> Vec<String> {
         })
         .collect()
 }
-

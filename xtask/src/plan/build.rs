@@ -5,13 +5,13 @@
 //! mode every line of their BASEIMAGE (they are per-OS by nature and upstream's Makefile has
 //! no tag for them), after the node images' cache steps.
 
+use super::Setup;
 use super::{
     Action, BuildIsolation, Inputs, Kind, ListEntry, ListSpec, NodeRef, Plan, Step, Tags, Target,
 };
-use super::Setup;
 use crate::config::IsolationChoice;
-use crate::windows::Isolation;
 use crate::images::Image;
+use crate::windows::Isolation;
 
 pub fn plan(cfg: &Setup, images: &[Image], target: &Target) -> Plan {
     let mut b = Builder { steps: Vec::new() };

@@ -5,8 +5,8 @@
 //! the run to show.
 
 use super::{Action, BuildIsolation, Plan};
-use crate::windows::{decide_isolation, isolation_reason, Isolation};
 use crate::error::BadInput;
+use crate::windows::{decide_isolation, isolation_reason, Isolation};
 
 /// What a node said about itself, as far as isolation cares.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -259,5 +259,31 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("ISOLATION"), "{e}");
+    }
+
+    #[test]
+    fn a_named_release_is_decided_by_its_own_build() {
+        // OS_VERSIONS="next=30000": newer than a 2025 node, refused before any build.
+        let said = NodeSays::Windows(26100);
+        let e = decide(
+            "tcp://win:2376",
+            Some("next"),
+            Some(30000),
+            &said,
+            BuildIsolation::FromNode,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("older than next (build 30000)"), "{e}");
+        // "old=17763" on the same node: Hyper-V, as 1809 would be.
+        let d = decide(
+            "tcp://win:2376",
+            Some("old"),
+            Some(17763),
+            &said,
+            BuildIsolation::FromNode,
+        )
+        .unwrap();
+        assert_eq!(d.isolation, BuildIsolation::Is(Isolation::HyperV));
     }
 }

@@ -7,8 +7,8 @@
 
 use crate::docker;
 use crate::docker::oci::{short_digest, ListItem};
-use crate::windows::build_of_os_version as windows_build;
 use crate::docker::resolve::Resolved;
+use crate::windows::build_of_os_version as windows_build;
 
 /// One Windows image that goes into a manifest list.
 #[derive(Debug, Clone, PartialEq, Eq)]

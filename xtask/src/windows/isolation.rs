@@ -7,7 +7,6 @@
 //! - any other release older than the host: Hyper-V isolation only;
 //! - a release newer than the host does not run at all.
 
-
 /// How docker isolates a Windows build (`docker build --isolation=…`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Isolation {

@@ -21,9 +21,10 @@ pub(super) fn check_files(r: &mut Report, s: &str, node: &Node) -> bool {
     let make_hint = format!(
         "put the client/ folder of `cargo xtask tls --out OUT` there (ca.pem, cert.pem, key.pem), or point {var} at it"
     );
-    // The one check config and preflight make too, in doctor's words.
-    let facts = match room::examine(dir) {
-        Ok(f) => f,
+    // The certs room's presence check, in doctor's words; the certificates themselves are
+    // read by the certificate tool (`check_client_cert`).
+    let (mode, shared) = match room::present(dir) {
+        Ok(m) => m,
         Err(p) => {
             let what = match &p {
                 Problem::NoFolder => "no such folder".to_string(),
@@ -32,11 +33,11 @@ pub(super) fn check_files(r: &mut Report, s: &str, node: &Node) -> bool {
                     .map(|f| format!("{f} missing"))
                     .collect::<Vec<_>>()
                     .join(", "),
-                Problem::KeyUnreadable(e) => format!("key.pem unreadable ({e})"),
+                Problem::Unreadable { file, why } => format!("{file} unreadable ({why})"),
                 Problem::File { .. } => p.what(),
             };
             let hint = match p {
-                Problem::File { .. } | Problem::KeyUnreadable(_) => p.hint(dir),
+                Problem::File { .. } | Problem::Unreadable { .. } => p.hint(dir),
                 _ => make_hint,
             };
             r.hint(
@@ -50,8 +51,7 @@ pub(super) fn check_files(r: &mut Report, s: &str, node: &Node) -> bool {
         }
     };
     let key = dir.join("key.pem");
-    let mode = facts.key_mode;
-    if facts.key_shared {
+    if shared {
         r.hint(
             Status::Warn,
             s,

@@ -37,7 +37,11 @@ pub(super) fn check_registry(r: &mut Report, cfg: &Planning, plan: &Plan, docker
         &docker::inspect_raw(&probe),
         Some(cfg.registry.timeout),
     ) {
-        Answer::Ok(_) => (Status::Ok, format!("{}: reachable", cfg.registry.prefix), None),
+        Answer::Ok(_) => (
+            Status::Ok,
+            format!("{}: reachable", cfg.registry.prefix),
+            None,
+        ),
         Answer::TimedOut => (
             Status::Fail,
             format!(

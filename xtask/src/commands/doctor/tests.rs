@@ -193,4 +193,3 @@ fn node_os_build_and_the_isolation_of_its_release() {
         Status::Warn
     );
 }
-

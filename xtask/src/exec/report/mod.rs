@@ -6,7 +6,6 @@
 //! report" table is the format's contract: change both together.
 
 mod digests;
-pub mod time;
 
 use std::fs;
 use std::io::Write;
@@ -18,8 +17,8 @@ use serde_json::{json, Value};
 
 pub use digests::digests;
 
-use super::logs;
-use super::summary::State;
+use super::state::State;
+use super::{logs, time};
 use crate::error::{self, Interrupted};
 use crate::plan::{Action, Kind, Plan};
 
@@ -76,7 +75,9 @@ pub fn document(run: &Run, digests: &[Digest]) -> Value {
         .map(|(i, s)| {
             let state = run.state(i);
             let node_url = match &s.action {
-                Action::Build { node, .. } | Action::Push { node } => Some(node.address().to_string()),
+                Action::Build { node, .. } | Action::Push { node } => {
+                    Some(node.address().to_string())
+                }
                 Action::Cache { .. } | Action::Copy { .. } | Action::List(_) => None,
             };
             let log = run
