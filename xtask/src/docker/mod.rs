@@ -3,6 +3,7 @@
 //! (`resolve`). `query` is the read-only shorthand the checks use.
 
 pub mod argv;
+pub mod client;
 pub mod oci;
 pub mod process;
 pub mod resolve;
