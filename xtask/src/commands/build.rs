@@ -25,6 +25,7 @@ pub fn run(opts: Opts, target: Target) -> anyhow::Result<()> {
     };
     let images = images::select(&cfg, target.image(), wants)?;
     let mut plan = super::checked_plan(&cfg, &images, &target)?;
+    say_what_has_no_step(&images, &plan);
     if print_only {
         decide_for_dry_run(&cfg, &mut plan)?;
         return super::plan::print(&cfg, &images, &plan);
@@ -78,6 +79,32 @@ pub fn run(opts: Opts, target: Target) -> anyhow::Result<()> {
         Err(e) => return Err(e),
     }
     outcome
+}
+
+/// Images the target has no step for — cache-only images under a target that only builds or
+/// pushes on the node — are said, so a run that does nothing says why instead of exiting 0
+/// in silence.
+fn say_what_has_no_step(images: &[Image], plan: &Plan) {
+    let idle: Vec<&str> = images
+        .iter()
+        .filter(|i| i.is_cache_only() && !plan.steps.iter().any(|s| s.image == i.name))
+        .map(|i| i.name.as_str())
+        .collect();
+    if idle.is_empty() {
+        return;
+    }
+    let what = if plan.steps.is_empty() {
+        "has nothing to run"
+    } else {
+        "runs nothing"
+    };
+    eprintln!(
+        "xtask: {} {what} for {}: {} cache-only (built by buildx alone, no node build or push); all-push-as-linux or sub-repush-as-linux-IMG builds {}",
+        plan.target.name(),
+        idle.join(", "),
+        if idle.len() == 1 { "it is" } else { "they are" },
+        if idle.len() == 1 { "it" } else { "them" },
+    );
 }
 
 /// The buildx check, the node probe and the skip-unchanged probe (at once: all only read),

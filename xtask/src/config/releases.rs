@@ -35,6 +35,17 @@ pub fn resolve(value: Option<&str>, words: &[String]) -> anyhow::Result<(Vec<Str
                         ),
                     ));
                 }
+                // `LTSC2022=20348` would be a second name for a release the tool knows, its
+                // tags and node variable spelled unlike everyone else's.
+                if let Some((known, _)) = KNOWN_RELEASES
+                    .iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                {
+                    return Err(bad(
+                        format!("'{}' differs only in case from the known release {known}: release names are case-sensitive", shown(name)),
+                        format!("write {known} (without =BUILD)"),
+                    ));
+                }
                 match build.parse::<u32>() {
                     Ok(b) if BUILDS.contains(&b) => (name.to_string(), b),
                     _ => {
@@ -110,6 +121,10 @@ mod tests {
         assert!(err("ltsc2022 LTSC2022").contains("case-sensitive: ltsc2022"));
         assert!(err("ltsc2022 other=20348").contains("same Windows build (20348)"));
         assert!(err("1809=17763").contains("takes no =BUILD"));
+        assert!(
+            err("LTSC2022=20348").contains("differs only in case from the known release ltsc2022")
+        );
+        assert!(err("Ltsc2025=30000").contains("write ltsc2025"));
         assert!(err("next=abc").contains("not a Windows build number"));
         assert!(err("next=123").contains("not a Windows build number"));
     }
