@@ -117,9 +117,206 @@ fn a_build_of_only_cache_only_images_says_why_nothing_ran() {
     assert!(w.mutating_calls().is_empty(), "{:?}", w.mutating_calls());
 }
 
-/// A path that exists and is no regular file, for tests that must not touch it.
-#[allow(dead_code)]
+// ---- §2 output paths checked before the first step, §3 writing files ----
+
 fn is_char_device(p: &Path) -> bool {
     use std::os::unix::fs::FileTypeExt;
     fs::metadata(p).is_ok_and(|m| m.file_type().is_char_device())
+}
+
+#[test]
+fn a_report_through_a_link_to_dev_null_leaves_dev_null_a_device() {
+    // Before: the temp-and-rename put a regular file where the link was (and, given
+    // /dev/null itself as root, where /dev/null was). Only a link is handed to xtask here.
+    let w = world("devnull");
+    let link = w.root().join("report-link");
+    std::os::unix::fs::symlink("/dev/null", &link).expect("symlink");
+    let o = run(xtask(&w, &["push-as-linux"]).env("REPORT", &link));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let meta = fs::symlink_metadata(&link).expect("link");
+    assert!(
+        meta.file_type().is_symlink(),
+        "the link was replaced: {meta:?}"
+    );
+    assert!(
+        is_char_device(Path::new("/dev/null")),
+        "/dev/null is no device"
+    );
+    assert_eq!(fs::metadata("/dev/null").map(|m| m.len()).ok(), Some(0));
+}
+
+#[test]
+fn a_report_into_a_fifo_is_written_through_it() {
+    let w = world("fifo");
+    let fifo = w.root().join("report.fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    // The reader: opening blocks until a writer opens the FIFO.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let path = fifo.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(fs::read_to_string(&path));
+    });
+    let o = run(xtask(&w, &["push-as-linux"]).env("REPORT", &fifo));
+    let got = rx.recv_timeout(Duration::from_secs(10));
+    if got.is_err() {
+        // Let the reader go: nobody wrote through the FIFO.
+        let _ = fs::OpenOptions::new().write(true).open(&fifo);
+    }
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = got
+        .expect("the report came through the FIFO")
+        .expect("read");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(v["result"], "succeeded");
+    use std::os::unix::fs::FileTypeExt;
+    let meta = fs::symlink_metadata(&fifo).expect("fifo");
+    assert!(meta.file_type().is_fifo(), "replaced: {meta:?}");
+}
+
+#[test]
+fn a_report_into_a_fifo_nobody_reads_does_not_hang_the_run() {
+    let w = world("fifonoreader");
+    let fifo = w.root().join("report.fifo");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo")
+        .success());
+    let start = Instant::now();
+    let o = run(xtask(&w, &["push-as-linux"]).env("REPORT", &fifo));
+    assert!(start.elapsed() < Duration::from_secs(30));
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("the run report was not written") && err.contains("no reader"),
+        "{err}"
+    );
+}
+
+#[test]
+fn step_logs_never_follow_a_planted_symlink() {
+    // Before: File::create followed a link at a log's name and wrote the step's output into
+    // its target.
+    let w = world("loglink");
+    let logs = w.root().join("logs");
+    fs::create_dir_all(&logs).expect("logs");
+    let victim = w.root().join("victim");
+    fs::write(&victim, "precious\n").expect("victim");
+    for name in [
+        "1-build-alpha.log",
+        "01-build-alpha.log",
+        "02-build-beta.log",
+    ] {
+        std::os::unix::fs::symlink(&victim, logs.join(name)).expect("symlink");
+    }
+    let o = run(xtask(&w, &["all-build"]).env("LOG_DIR", &logs));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(fs::read_to_string(&victim).expect("victim"), "precious\n");
+    let log = logs.join("01-build-alpha.log");
+    assert!(!fs::symlink_metadata(&log)
+        .expect("log")
+        .file_type()
+        .is_symlink());
+    assert!(fs::read_to_string(&log).expect("log").contains("# step 1/"));
+}
+
+#[test]
+fn an_unwritable_log_folder_is_refused_before_the_first_step() {
+    // /proc/self exists and is a folder no file can be created in (root included). Before: the
+    // run went ahead with a warning that its logs were incomplete.
+    let w = world("logunwritable");
+    for (k, v) in [("LOG_DIR", "/proc/self"), ("LOG_DIR", "/proc/self/")] {
+        let o = run(xtask(&w, &["push-as-linux"]).env(k, v));
+        refused(&w, &o, "a step log cannot be written in it");
+        let o = run(xtask(&w, &["push-as-linux", "--quiet"]).env(k, v));
+        refused(&w, &o, "LOG_DIR=");
+    }
+    // Quiet mode's own folder, under CARGO_TARGET_DIR.
+    let o = run(xtask(&w, &["push-as-linux", "--quiet"]).env("CARGO_TARGET_DIR", "/proc/self"));
+    refused(&w, &o, "QUIET's log folder");
+}
+
+#[test]
+fn output_paths_that_collide_or_cannot_be_written_are_refused() {
+    let w = world("outputs");
+    let logs = w.root().join("logs");
+    fs::create_dir_all(&logs).expect("logs");
+    let cases: Vec<(Vec<(&str, String)>, &str)> = vec![
+        // The report at one of this run's own step logs (in a run of 6 steps).
+        (
+            vec![
+                ("LOG_DIR", logs.display().to_string()),
+                (
+                    "REPORT",
+                    logs.join("03-push-alpha.log").display().to_string(),
+                ),
+            ],
+            "is step 3's own log",
+        ),
+        // The same path for both (through another spelling).
+        (
+            vec![
+                ("LOG_DIR", logs.join("x").display().to_string()),
+                ("REPORT", format!("{}/./x", logs.display())),
+            ],
+            "is the step-log folder",
+        ),
+        // Inside an image folder: the build context would change every run.
+        (
+            vec![(
+                "LOG_DIR",
+                w.images().join("alpha/logs").display().to_string(),
+            )],
+            "lies inside the image folder",
+        ),
+        (
+            vec![(
+                "REPORT",
+                w.images().join("beta/run.json").display().to_string(),
+            )],
+            "lies inside the image folder",
+        ),
+        // A name with no room for the temporary `.NAME.tmp-PID`.
+        (
+            vec![(
+                "REPORT",
+                w.root().join("r".repeat(250)).display().to_string(),
+            )],
+            "cannot be written",
+        ),
+    ];
+    for (env, want) in cases {
+        let o = run(xtask(&w, &["push-as-linux"]).envs(env.iter().map(|(k, v)| (*k, v))));
+        refused(&w, &o, want);
+    }
+    // Nothing was created in the image folder.
+    assert!(!w.images().join("alpha/logs").exists());
+}
+
+#[test]
+fn a_run_that_published_everything_is_not_failed_by_its_report() {
+    // The report's folder disappears during the run (removed by the fake docker at the last
+    // push). Before: exit 1 after every image was pushed.
+    let w = world("reportlate");
+    let out = w.root().join("out");
+    fs::create_dir_all(&out).expect("out");
+    let hook = w.root().join("hook.sh");
+    fs::write(
+        &hook,
+        format!(
+            "if [[ \" $* \" == *' buildx build '* && \" $* \" == *beta* ]]; then rm -rf '{}'; fi\n",
+            out.display()
+        ),
+    )
+    .expect("hook");
+    let o = run(xtask(&w, &["push-as-linux"])
+        .env("REPORT", out.join("run.json"))
+        .env("FAKE_DOCKER_HOOK", &hook));
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("warning: every step succeeded, but the run report was not written"),
+        "{err}"
+    );
 }
