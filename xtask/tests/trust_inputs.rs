@@ -320,3 +320,40 @@ fn a_run_that_published_everything_is_not_failed_by_its_report() {
         "{err}"
     );
 }
+
+// ---- §2 lint's errors refuse a run ----
+
+#[test]
+fn lint_errors_refuse_the_run_before_the_node_builds_anything() {
+    // Before: the node image was built and pushed, and the run failed at the cache step.
+    let w = world("linterr");
+    let beta = w.images().join("beta");
+    write(
+        &beta.join("Dockerfile"),
+        "ARG SOURCE\nFROM --platform=windows/amd64 $SOURCE AS src\nWORKDIR C:\\\\out\nFROM scratch\nCOPY --from=src /out /out\n",
+    );
+    for target in ["push-as-linux", "sub-repush-as-linux-beta", "all-build"] {
+        let o = run(&mut xtask(&w, &[target]));
+        refused(&w, &o, &format!("{}:3=", beta.join("Dockerfile").display()));
+        assert!(
+            stderr(&o).contains("WORKDIR in a Windows stage"),
+            "{}",
+            stderr(&o)
+        );
+        // Not even the read-only checks ran.
+        assert!(w.calls().is_empty(), "{:?}", w.calls());
+    }
+    // A version ARG that is not VERSION.
+    let w = world("linterr2");
+    let alpha = w.images().join("alpha");
+    write(
+        &alpha.join("Dockerfile_windows"),
+        "# xtask: version-arg=APP_VERSION\nARG APP_VERSION=0.9\nFROM mcr.microsoft.com/windows/nanoserver:1809\nCOPY payload/ /payload/\n",
+    );
+    let o = run(&mut xtask(&w, &["sub-push-alpha"]));
+    refused(&w, &o, "Dockerfile_windows:2=\"ARG APP_VERSION=0.9\"");
+    // --dry-run shows the plan and the same error.
+    let o = run(&mut xtask(&w, &["sub-push-alpha", "--dry-run"]));
+    refused(&w, &o, "differs from VERSION");
+    assert!(stdout(&o).contains(" push "), "{}", stdout(&o));
+}

@@ -28,7 +28,16 @@ pub fn run(opts: Opts, target: Target) -> anyhow::Result<()> {
     say_what_has_no_step(&images, &plan);
     if print_only {
         decide_for_dry_run(&cfg, &mut plan)?;
-        return super::plan::print(&cfg, &images, &plan);
+        return super::plan::print(&cfg, &images, &plan, true);
+    }
+    // lint's errors (a RUN in a Windows stage of the cache Dockerfile, a version ARG that is
+    // not VERSION, …) refuse the run before the node builds and pushes anything.
+    let (findings, refusal) = super::lint::findings_for(&images);
+    for line in findings {
+        eprintln!("xtask: {line}");
+    }
+    if let Some(e) = refusal {
+        return Err(e);
     }
     if plan.uses_nodes() {
         // Its warnings were printed by the first load: load_with prints none.

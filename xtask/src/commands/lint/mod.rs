@@ -5,8 +5,8 @@
 //! BASEIMAGE parse, and an ARG named by `# xtask: version-arg=` equals VERSION. One
 //! `path:line: error|warning: message` line per finding, then a summary (or, with --json,
 //! one JSON document); any error fails with exit 1 after every image was checked — a bad
-//! VERSION or BASEIMAGE is a finding, not a stop. `plan` shows the same findings as warnings
-//! (`warnings_for`).
+//! VERSION or BASEIMAGE is a finding, not a stop. `plan`, `--dry-run` and a run show the same
+//! findings and refuse (exit 2) while any is an error (`findings_for`).
 
 use std::fmt;
 use std::fs;
@@ -20,7 +20,7 @@ mod tests;
 use serde_json::{json, Value};
 
 use crate::config::{names, Config, Needs, Opts};
-use crate::error::{print, shown, StepFailed};
+use crate::error::{print, shown, BadInput, StepFailed};
 use crate::images::{self, Image};
 pub use checks::check;
 
@@ -158,21 +158,49 @@ fn report(cfg: &Config, folders: &[(String, PathBuf)]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Every finding for `images`, one line each, for `plan` to show as warnings: a plan is still
-/// printed, but what `lint` would fail on is worth seeing before a build.
-pub fn warnings_for(images: &[Image]) -> Vec<String> {
-    images
+/// Every finding for `images`, one line each as `plan`, `--dry-run` and a run show them on
+/// stderr (`warning: …` or `error: …`), and, when any is an error, the refusal: lint's errors
+/// are bad input (exit 2, the first one's file:line) for every command that plans a run — a
+/// cache Dockerfile buildx cannot build would otherwise be found only after the node image was
+/// built and pushed. Commands reach lint through this one function.
+pub fn findings_for(images: &[Image]) -> (Vec<String>, Option<anyhow::Error>) {
+    let findings: Vec<Finding> = images.iter().flat_map(|image| check(&image.dir)).collect();
+    let lines = findings
         .iter()
-        .flat_map(|image| check(&image.dir))
-        .map(|f| match f.severity {
-            Severity::Warning => format!("{}: {}", f.location(), f.message),
-            Severity::Error => format!(
-                "{}: {} (an error for `cargo xtask lint`)",
-                f.location(),
-                f.message
-            ),
+        .map(|f| format!("{}: {}: {}", f.severity_word(), f.location(), f.message))
+        .collect();
+    let errors: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .collect();
+    let refusal = errors.first().map(|first| {
+        let problem = format!(
+            "{} (lint: {} in all, listed above)",
+            first.message,
+            plural(errors.len(), "error")
+        );
+        let hint = "fix what `cargo xtask lint` reports before a run: nothing is built or pushed while lint finds an error";
+        let file = first.file.display().to_string();
+        match first.line {
+            Some(line) => {
+                BadInput::at_line(file, line, line_text(&first.file, line), problem, hint)
+            }
+            None => BadInput::new(file, "", problem, hint),
+        }
+    });
+    (lines, refusal)
+}
+
+/// The text of line `line` (1-based) of `file`, trimmed: the value a refusal quotes.
+fn line_text(file: &Path, line: usize) -> String {
+    fs::read_to_string(file)
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .nth(line.saturating_sub(1))
+                .map(|l| l.trim().to_string())
         })
-        .collect()
+        .unwrap_or_default()
 }
 
 fn plural(n: usize, what: &str) -> String {
