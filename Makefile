@@ -11,7 +11,18 @@ CARGO ?= cargo
 # hands it to a recipe; freeze each one to the literal text typed, still exported. (Values from
 # the environment are never expanded. make itself expands the *name* of a command-line
 # variable before reading this file; nothing here can stop that.)
-$(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(eval override export $(v) := $$(value $(v)))))
+# The same holds for variables that arrive in MAKEFLAGS from the environment (`MAKEFLAGS='R=$$(shell
+# …)'`): make takes them as command-line variables. The loop variable has a name of its own:
+# inside the loop a variable of the loop's name reads as the loop's, so it would stay unfrozen
+# (and a command-line `v=$(shell …)` ran); that one name is refused instead.
+ifeq ($(origin xtask-freeze-var),command line)
+$(error the variable name xtask-freeze-var is reserved by this Makefile: unset it)
+endif
+$(foreach xtask-freeze-var,$(.VARIABLES),$(if $(filter command line,$(origin $(xtask-freeze-var))),$(eval override export $(xtask-freeze-var) := $$(value $(xtask-freeze-var)))))
+# Recipes run with /bin/sh -c whatever SHELL or .SHELLFLAGS the command line (or MAKEFLAGS)
+# says: `make SHELL=/tmp/x` would otherwise run /tmp/x with each recipe as its argument.
+override SHELL := /bin/sh
+override .SHELLFLAGS := -c
 
 ifdef TLS_ARGS
 $(error TLS_ARGS is not read any more (its words reached the shell): use TLS_SERVER_NAME, TLS_IP, TLS_DNS, TLS_DAYS, TLS_OUT, TLS_CA, or `cargo xtask tls --force …`)
@@ -35,13 +46,14 @@ sub-repush-as-linux-%:
 	$(CARGO) xtask "$$XTASK_MAKE_GOAL"
 
 # Diagnostics: `make doctor|verify [TARGET=…]`, `make plan TARGET=…`, `make lint`; IMAGES=…
-# selects images as for the other targets. TARGET reaches xtask as one word (or none if unset).
+# selects images as for the other targets. TARGET reaches xtask as one word (or none if unset),
+# after `--`: a value such as `--help` is a target name xtask refuses, never a flag.
 doctor:
-	$(CARGO) xtask doctor $${TARGET:+"$$TARGET"}
+	$(CARGO) xtask doctor $${TARGET:+-- "$$TARGET"}
 verify:
-	$(CARGO) xtask verify $${TARGET:+"$$TARGET"}
+	$(CARGO) xtask verify $${TARGET:+-- "$$TARGET"}
 plan:
-	$(CARGO) xtask plan $${TARGET:+"$$TARGET"}
+	$(CARGO) xtask plan $${TARGET:+-- "$$TARGET"}
 lint:
 	$(CARGO) xtask lint
 

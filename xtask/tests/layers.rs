@@ -38,6 +38,7 @@ const EXEC_ORDER: &[&str] = &[
     "manifest",
     "scheduler",
     "report",
+    "outputs",
 ];
 
 /// What starts a process: plan/ may reach none of it.

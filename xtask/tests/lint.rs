@@ -267,48 +267,61 @@ fn baseimage_that_dockerfile_windows_ignores_is_a_warning() {
 
 #[test]
 fn plan_prints_lint_findings_on_stderr_and_the_same_plan_on_stdout() {
+    // lint's errors are bad input for a run (issue 19 §2): plan and --dry-run still print the
+    // plan and show the errors as errors; --dry-run exits 2 as the run would, plan says so.
     let w = World::new("lint-plan");
     w.image("a", "1.0");
     let b = w.image("b", "2.0");
-    let plan = |extra: &[&str]| {
+    let plan = |extra: &[&str], code: i32| {
         let o = run(w
             .xtask()
             .args(["plan", "all-push-as-linux"])
             .args(extra)
             .env("REMOTE_DOCKER_URL", "tcp://winbuild:2376"));
-        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(o.status.code(), Some(code), "{}", stderr(&o));
         o
     };
-    let clean = plan(&[]);
-    let clean_json = plan(&["--json"]);
+    let clean = plan(&[], 0);
+    let clean_json = plan(&["--json"], 0);
     assert_eq!(stderr(&clean), "");
 
     write(&dockerfile(&b), WINDOWS_RUN);
-    let o = plan(&[]);
+    let o = plan(&[], 0);
     assert_eq!(stdout(&o), stdout(&clean));
     let err = stderr(&o);
     let want = format!(
-        "warning: {}:4: RUN in a Windows stage (stage \"src\" at line 3: --platform=windows/amd64) — buildx cannot run it; move it to Dockerfile_windows (an error for `cargo xtask lint`)",
+        "error: {}:4: RUN in a Windows stage (stage \"src\" at line 3: --platform=windows/amd64) — buildx cannot run it; move it to Dockerfile_windows",
         dockerfile(&b).display()
     );
     assert_eq!(
         err.lines().collect::<Vec<_>>(),
-        vec![want.as_str()],
+        vec![
+            want.as_str(),
+            "note: a run of this plan is refused (exit 2) while lint finds an error"
+        ],
         "{err}"
     );
 
-    let o = plan(&["--json"]);
+    let o = plan(&["--json"], 0);
     assert_eq!(stdout(&o), stdout(&clean_json));
     serde_json::from_str::<serde_json::Value>(&stdout(&o)).expect("stdout is JSON");
-    assert!(stderr(&o).starts_with("warning: "), "{}", stderr(&o));
+    assert!(stderr(&o).starts_with("error: "), "{}", stderr(&o));
 
-    // --dry-run prints the plan the same way, so it warns the same way.
+    // --dry-run prints the plan the same way, so it refuses the same way.
     let o = run(w
         .xtask()
         .args(["--dry-run", "all-push-as-linux"])
         .env("REMOTE_DOCKER_URL", "tcp://winbuild:2376"));
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stderr(&o).contains(&want), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(stdout(&o), stdout(&clean));
+    let err = stderr(&o);
+    assert!(
+        err.starts_with(&want)
+            && err.contains(&format!("{}:4=\"RUN mkdir C:", dockerfile(&b).display()))
+            && err.contains("(lint: 1 error in all, listed above)")
+            && err.trim_end().ends_with("xtask: exit 2 (bad input)"),
+        "{err}"
+    );
     assert!(w.calls().is_empty(), "planning ran docker: {:?}", w.calls());
 }
 

@@ -179,7 +179,7 @@ fn every_target_is_one_cargo_xtask_call() {
         let c = m.one_call(&[cmd, "TARGET=sub-push-beta", "IMAGES=beta"], &[]);
         assert_eq!(
             c.argv,
-            words(&["xtask", cmd, "sub-push-beta"]),
+            words(&["xtask", cmd, "--", "sub-push-beta"]),
             "make {cmd}"
         );
         assert_eq!(c.var("IMAGES"), Some("beta"));
@@ -212,7 +212,7 @@ fn hostile_values_reach_xtask_as_data() {
     let m = Make::new();
     let target = "sub-build-a;touch PWNED";
     let c = m.one_call(&["plan", &format!("TARGET={target}")], &[]);
-    assert_eq!(c.argv, words(&["xtask", "plan", target]));
+    assert_eq!(c.argv, words(&["xtask", "plan", "--", target]));
     assert_eq!(c.var("TARGET"), Some(target));
 
     // A make function in a value given on make's command line, and one from the environment:
@@ -223,7 +223,7 @@ fn hostile_values_reach_xtask_as_data() {
     let c = m.one_call(&["all-build"], &[("REGISTRY", evil)]);
     assert_eq!(c.var("REGISTRY"), Some(evil));
     let c = m.one_call(&["verify", &format!("TARGET={evil}")], &[]);
-    assert_eq!(c.argv, words(&["xtask", "verify", evil]));
+    assert_eq!(c.argv, words(&["xtask", "verify", "--", evil]));
 
     // tls reads its TLS_* variables from the environment; none reaches the recipe text.
     let out = "a b;touch PWNED";
@@ -238,6 +238,50 @@ fn hostile_values_reach_xtask_as_data() {
     assert_eq!(c.argv, words(&["xtask", "tls"]));
     assert_eq!(c.var("TLS_OUT"), Some(out));
     assert_eq!(c.var("TLS_SERVER_NAME"), Some("`touch PWNED`"));
+}
+
+#[test]
+fn a_target_starting_with_a_dash_is_a_target_never_a_flag() {
+    // Before: `make plan TARGET=--help` ran `xtask plan --help`: help, exit 0, nothing checked.
+    let m = Make::new();
+    for cmd in ["plan", "doctor", "verify"] {
+        for t in ["--help", "-V", "--version", "-"] {
+            let c = m.one_call(&[cmd, &format!("TARGET={t}")], &[]);
+            assert_eq!(
+                c.argv,
+                words(&["xtask", cmd, "--", t]),
+                "make {cmd} TARGET={t}"
+            );
+        }
+    }
+}
+
+#[test]
+fn make_code_in_makeflags_from_the_environment_does_not_run() {
+    // make takes `NAME=VALUE` words of MAKEFLAGS as command-line variables. Before: the one
+    // named like the Makefile's loop variable (`v`) escaped the freeze and ran, from
+    // MAKEFLAGS as from the command line; SHELL from MAKEFLAGS ran another program instead
+    // of the recipe's shell.
+    let m = Make::new();
+    for flags in [
+        "REGISTRY=$$(shell\\ touch\\ PWNED)",
+        "k REGISTRY=$$(shell\\ touch\\ PWNED) TARGET=$$(shell\\ touch\\ PWNED)",
+        "v=$$(shell\\ touch\\ PWNED)",
+        "SHELL=/bin/echo",
+        ".SHELLFLAGS=-x",
+    ] {
+        for target in ["all-build", "plan", "sub-build-alpha"] {
+            let c = m.one_call(&[target], &[("MAKEFLAGS", flags)]);
+            assert_eq!(c.argv[0], "xtask", "MAKEFLAGS={flags}: {:?}", c.argv);
+        }
+    }
+    // On make's command line the same.
+    let c = m.one_call(&["all-build", "v=$(shell touch PWNED)"], &[]);
+    assert_eq!(c.argv, words(&["xtask", "all-build"]));
+    // The loop's own name is refused, not left unfrozen.
+    let o = m.run(&["all-build", "xtask-freeze-var=$(shell touch PWNED)"], &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(!m.pwned());
 }
 
 #[test]

@@ -32,10 +32,19 @@ pub fn run(input: Input) -> anyhow::Result<()> {
         ..
     } = &input;
     let (images, mut plan) = p.plan(p.wants())?;
+    say_what_has_no_step(&images, &plan);
     if dry.dry_run {
         decide_for_dry_run(p, &mut plan)?;
-        super::print_lint_warnings(&images);
-        return plan::print(&plan, dry.json);
+        return super::print_plan(&images, &plan, dry.json, true);
+    }
+    // lint's errors (a RUN in a Windows stage of the cache Dockerfile, a version ARG that is
+    // not VERSION, …) refuse the run before the node builds and pushes anything.
+    let (findings, refusal) = crate::lint::findings_for(&images);
+    for line in findings {
+        eprintln!("xtask: {line}");
+    }
+    if let Some(e) = refusal {
+        return Err(e);
     }
     // Whether the run needs a node depends on the images' kinds (cache-only images need
     // none): planned first, the node settings are held to the full check if a step uses one.
@@ -44,7 +53,17 @@ pub fn run(input: Input) -> anyhow::Result<()> {
     }
     let docker = preflight::local(&p.nodes, &plan)?;
     let started = SystemTime::now();
-    let log_dir = exec::prepare_logs(output.log_dir.as_deref(), output.quiet, started)?;
+    // Every output path is checked before the first step: a run that published everything
+    // must not fail for a report or log it cannot write.
+    let logs = exec::log_folder(output.log_dir.as_deref(), output.quiet, started);
+    let image_dirs: Vec<&Path> = images.iter().map(|i| i.dir.as_path()).collect();
+    exec::check_outputs(
+        &plan,
+        output.report.as_deref(),
+        logs.as_ref().map(|(var, d)| (*var, d.as_path())),
+        &image_dirs,
+    )?;
+    let log_dir = exec::prepare_logs(logs, &plan)?;
     let mut states = Vec::new();
     let outcome = execute(
         &input,
@@ -81,13 +100,46 @@ pub fn run(input: Input) -> anyhow::Result<()> {
                 &format!("xtask: run report written to {}", path.display()),
             );
         }
-        // The run's own failure matters more; a run that worked fails for want of its report.
+        // Said, never the run's result: a failed run keeps its own failure, and a run that
+        // published everything is done (exit 0) — the path was proven writable before the
+        // first step, so this is something that changed during the run.
         Err(e) if outcome.is_err() => {
             term::write_line(true, &format!("xtask: {e:#}"));
         }
-        Err(e) => return Err(e),
+        Err(e) => {
+            term::write_line(
+                true,
+                &format!("xtask: warning: every step succeeded, but the run report was not written: {e:#}"),
+            );
+        }
     }
     outcome
+}
+
+/// Images the target has no step for — cache-only images under a target that only builds or
+/// pushes on the node — are said, so a run that does nothing says why instead of exiting 0
+/// in silence.
+fn say_what_has_no_step(images: &[Image], plan: &Plan) {
+    let idle: Vec<&str> = images
+        .iter()
+        .filter(|i| i.is_cache_only() && !plan.steps.iter().any(|s| s.image == i.name))
+        .map(|i| i.name.as_str())
+        .collect();
+    if idle.is_empty() {
+        return;
+    }
+    let what = if plan.steps.is_empty() {
+        "has nothing to run"
+    } else {
+        "runs nothing"
+    };
+    eprintln!(
+        "xtask: {} {what} for {}: {} cache-only (built by buildx alone, no node build or push); all-push-as-linux or sub-repush-as-linux-IMG builds {}",
+        plan.target.name(),
+        idle.join(", "),
+        if idle.len() == 1 { "it is" } else { "they are" },
+        if idle.len() == 1 { "it" } else { "them" },
+    );
 }
 
 /// The buildx check, the node probe and the skip-unchanged probe (at once: all only read),

@@ -5,7 +5,8 @@
 //! BASEIMAGE parse, and an ARG named by `# xtask: version-arg=` equals VERSION. One
 //! `path:line: error|warning: message` line per finding, then a summary (or, with --json,
 //! one JSON document); any error fails with exit 1 after every image was checked — a bad
-//! VERSION or BASEIMAGE is a finding, not a stop. The checks themselves are `crate::lint`'s.
+//! VERSION or BASEIMAGE is a finding, not a stop. The checks themselves are `crate::lint`'s;
+//! `plan`, `--dry-run` and a run show the same findings and refuse while any is an error.
 
 use std::fs;
 use std::path::{Path, PathBuf};

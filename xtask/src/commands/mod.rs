@@ -70,10 +70,22 @@ impl Planning {
     }
 }
 
-/// What `lint` finds in the images, as warnings on stderr: a plan is still printed, but what
-/// `lint` would fail on is worth seeing before a build.
-pub fn print_lint_warnings(images: &[Image]) {
-    for warning in crate::lint::warnings_for(images) {
-        eprintln!("warning: {warning}");
+/// Prints a plan: stdout stays the pure plan, lint's findings go to stderr, an error as an
+/// error. The plan is printed even when lint finds one; then `refuse` (--dry-run, which
+/// answers for the run it shows) makes the error the result, exit 2 as the run's; `plan`, a
+/// view of the tree as it is, says the run would refuse and exits 0.
+pub fn print_plan(images: &[Image], plan: &Plan, json: bool, refuse: bool) -> anyhow::Result<()> {
+    let (findings, refusal) = crate::lint::findings_for(images);
+    for line in findings {
+        eprintln!("{line}");
+    }
+    crate::plan::print(plan, json)?;
+    match refusal {
+        Some(e) if refuse => Err(e),
+        Some(_) => {
+            eprintln!("note: a run of this plan is refused (exit 2) while lint finds an error");
+            Ok(())
+        }
+        None => Ok(()),
     }
 }

@@ -74,17 +74,6 @@ fn resolve(value: Option<&str>, words: &[String]) -> anyhow::Result<(Vec<String>
     for word in words {
         let (name, build) = match word.split_once('=') {
             Some((name, build)) => {
-                let known = KNOWN_RELEASES
-                    .iter()
-                    .find(|(n, _)| n.eq_ignore_ascii_case(name));
-                if let Some((n, b)) = known.filter(|(n, _)| *n != name) {
-                    // LTSC2022=30000 would be a second "ltsc2022" to a reader, and its tags
-                    // would differ from the real one's only in case.
-                    return Err(bad(
-                        format!("'{name}' differs only in case from the known release {n} (build {b})"),
-                        format!("write {n} (names are case-sensitive), or give the new release a name of its own"),
-                    ));
-                }
                 if let Some(b) = windows::build_of_release(name) {
                     return Err(bad(
                         format!(
@@ -93,6 +82,17 @@ fn resolve(value: Option<&str>, words: &[String]) -> anyhow::Result<(Vec<String>
                         format!(
                             "write just {name}; NAME=BUILD is for a release the tool does not know"
                         ),
+                    ));
+                }
+                // `LTSC2022=20348` would be a second name for a release the tool knows, its
+                // tags and node variable spelled unlike everyone else's.
+                if let Some((known, _)) = KNOWN_RELEASES
+                    .iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                {
+                    return Err(bad(
+                        format!("'{}' differs only in case from the known release {known}: release names are case-sensitive", shown(name)),
+                        format!("write {known} (without =BUILD)"),
                     ));
                 }
                 match build.parse::<u32>() {
@@ -176,6 +176,10 @@ mod tests {
         assert!(err("ltsc2022 LTSC2022").contains("case-sensitive: ltsc2022"));
         assert!(err("ltsc2022 other=20348").contains("same Windows build (20348)"));
         assert!(err("1809=17763").contains("takes no =BUILD"));
+        assert!(
+            err("LTSC2022=20348").contains("differs only in case from the known release ltsc2022")
+        );
+        assert!(err("Ltsc2025=30000").contains("write ltsc2025"));
         assert!(err("next=abc").contains("not a Windows build number"));
         assert!(err("next=123").contains("not a Windows build number"));
         assert!(err("next=30000 next=30001")

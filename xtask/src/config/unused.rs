@@ -5,7 +5,8 @@ use crate::error::shown;
 
 /// Variables that are set but that this run ignores: a REMOTE_DOCKER_URL_<os> for a release
 /// not in OS_VERSIONS (every one in compat mode), DOCKER_CERT_BASE_PATH in compat mode, and
-/// REMOTE_DOCKER_URL when every release has its own node. Said, not refused: make often
+/// REMOTE_DOCKER_URL when every release has its own node, ISOLATION other than hyperv in compat
+/// mode. Said, not refused: make often
 /// carries variables a target does not use.
 pub fn unused_variables(opts: &NodeArgs, os_versions: &[String], env: &Env) -> Vec<String> {
     let mut out = Vec::new();
@@ -22,6 +23,18 @@ pub fn unused_variables(opts: &NodeArgs, os_versions: &[String], env: &Env) -> V
     if os_versions.is_empty() {
         if set(&opts.docker_cert_base_path) {
             unused.push("DOCKER_CERT_BASE_PATH".into());
+        }
+        // Compat mode's argv is upstream's: only ISOLATION=hyperv adds a flag to it; auto and
+        // process change nothing there, which a user who set them would not expect.
+        if let Some(v) = opts
+            .isolation
+            .as_deref()
+            .filter(|v| !v.is_empty() && *v != "hyperv")
+        {
+            out.push(format!(
+                "ISOLATION={} means nothing without OS_VERSIONS: compat mode runs upstream's build command, with no --isolation flag (only ISOLATION=hyperv adds one); set OS_VERSIONS for matrix mode, where isolation is chosen per release",
+                shown(v)
+            ));
         }
         // One line: an env file made for both modes (the test stack's) warns once.
         if !unused.is_empty() {

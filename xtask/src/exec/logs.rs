@@ -2,7 +2,8 @@
 //! a file of its own, named so a listing sorts in step order
 //! (`03-push-powershell-helper-1809.log`), with a header saying what the step is and a
 //! footer saying how it ended. The folder is LOG_DIR, or in quiet mode one per run under
-//! `target/xtask-logs/`, so quiet output never loses anything.
+//! `target/xtask-logs/`, so quiet output never loses anything; it is proven writable before
+//! the first step. A log is always a fresh file (`create_fresh`): never a symlink followed.
 
 use std::fs::{self, File};
 use std::io::{LineWriter, Write};
@@ -15,35 +16,67 @@ use crate::config::project_root;
 use crate::error::BadInput;
 use crate::plan::{Action, Plan, Step};
 
-/// The folder this run's step logs go to, created: LOG_DIR when set; else, in quiet mode,
-/// `target/xtask-logs/<UTC time>-<pid>` (CARGO_TARGET_DIR when set); else none. A folder
-/// that cannot be created is bad input, found before any docker command.
-pub fn prepare(
+/// The folder this run's step logs go to, not yet created, with the variable that names it:
+/// LOG_DIR when set; else, in quiet mode, `target/xtask-logs/<UTC time>-<pid>`
+/// (CARGO_TARGET_DIR when set); else none.
+pub fn folder(
     log_dir: Option<&Path>,
     quiet: bool,
     now: SystemTime,
-) -> anyhow::Result<Option<PathBuf>> {
-    let (var, dir) = match log_dir {
-        Some(d) => ("LOG_DIR", d.to_path_buf()),
+) -> Option<(&'static str, PathBuf)> {
+    match log_dir {
+        Some(d) => Some(("LOG_DIR", d.to_path_buf())),
         None if quiet => {
             let target = std::env::var_os("CARGO_TARGET_DIR")
                 .filter(|v| !v.is_empty())
                 .map(|t| project_root().join(t))
                 .unwrap_or_else(|| project_root().join("target"));
             let run = format!("{}-{}", time::compact(now), std::process::id());
-            ("QUIET's log folder", target.join("xtask-logs").join(run))
+            Some(("QUIET's log folder", target.join("xtask-logs").join(run)))
         }
-        None => return Ok(None),
+        None => None,
+    }
+}
+
+/// Creates the log folder and proves a step log can be written in it: a file whose name is as
+/// long as the plan's longest log name is created there and removed. A folder that cannot be
+/// created or written is bad input, found before any docker command — not a run whose logs
+/// (in quiet mode its only full output) silently go nowhere.
+pub fn prepare(folder: Option<(&str, PathBuf)>, plan: &Plan) -> anyhow::Result<Option<PathBuf>> {
+    let Some((var, dir)) = folder else {
+        return Ok(None);
     };
-    fs::create_dir_all(&dir).map_err(|e| {
+    let bad = |what: String| {
         BadInput::new(
             var,
             dir.display().to_string(),
-            format!("cannot create the folder: {e}"),
+            what,
             "name a folder you can write to, e.g. LOG_DIR=target/logs",
         )
-    })?;
-    Ok(Some(dir))
+    };
+    fs::create_dir_all(&dir).map_err(|e| bad(format!("cannot create the folder: {e}")))?;
+    let longest = plan
+        .steps
+        .iter()
+        .map(|s| file_name(s, plan.steps.len()).len())
+        .max()
+        .unwrap_or(0);
+    let mut probe = format!(".xtask-write-check-{}", std::process::id());
+    while probe.len() < longest {
+        probe.push('_');
+    }
+    let probe = dir.join(probe);
+    match fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+    {
+        Ok(_) => {
+            let _ = fs::remove_file(&probe);
+            Ok(Some(dir))
+        }
+        Err(e) => Err(bad(format!("a step log cannot be written in it: {e}"))),
+    }
 }
 
 /// `03-push-powershell-helper-1809.log`: the step number zero-padded to the plan's width
@@ -58,6 +91,22 @@ pub fn file_name(step: &Step, steps: usize) -> String {
     }
     name.push_str(".log");
     name
+}
+
+/// A new file at `path`, whatever was there: the old entry (an earlier run's log, or a symlink
+/// someone planted at a log's name) is removed, then the file is created with O_EXCL, which
+/// never follows a symlink — one planted again in between makes the open fail, and the step's
+/// log is said to be incomplete, rather than written wherever the link points.
+fn create_fresh(path: &Path) -> std::io::Result<File> {
+    match fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
 }
 
 /// The open log files of one run.
@@ -103,7 +152,7 @@ impl Logs {
                 head.push_str(&format!("# command: {}\n", argv.join(" ")));
             }
         }
-        match File::create(&path) {
+        match create_fresh(&path) {
             Ok(f) => {
                 let mut f = LineWriter::new(f);
                 let ok = f.write_all(head.as_bytes()).is_ok();

@@ -12,6 +12,7 @@
 mod logs;
 pub mod manifest;
 mod output;
+mod outputs;
 pub mod report;
 mod retry;
 mod runner;
@@ -31,8 +32,9 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Interrupted, StepFailed};
 use crate::plan::{Action, Kind, Plan, Step};
-pub use logs::prepare as prepare_logs;
+pub use logs::{folder as log_folder, prepare as prepare_logs};
 use output::Output;
+pub use outputs::check as check_outputs;
 use runner::Runner;
 pub use scheduler::Limits;
 use scheduler::{Decision, Scheduler};

@@ -57,7 +57,7 @@ impl Runner<'_> {
         let watch = match deadline {
             Some(_) => None,
             None => Some(process::Watch {
-                every: self.watch.timeouts.idle_check,
+                every: self.watch.timeouts.every(),
                 check: &check,
             }),
         };

@@ -27,6 +27,15 @@ pub struct Timeouts {
     pub idle: Duration,
 }
 
+impl Timeouts {
+    /// How often silence is looked at: STEP_IDLE_CHECK, or STEP_IDLE_TIMEOUT when that is
+    /// shorter — the watch is asked only at these moments, so a limit below the check
+    /// interval would otherwise be enforced only at the first check, long after it passed.
+    pub fn every(&self) -> Duration {
+        self.idle_check.min(self.idle)
+    }
+}
+
 /// What one step talks to.
 pub struct StepWatch<'a> {
     pub docker: &'a Path,

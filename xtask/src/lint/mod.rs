@@ -4,7 +4,8 @@
 //! BASEIMAGE` for a cache-only image) and builds FROM it; `Dockerfile_windows` exists and
 //! parses, and its symlinks are pointed out; VERSION and BASEIMAGE parse, and an ARG named by
 //! `# xtask: version-arg=` equals VERSION. Each finding is data (file, line, severity,
-//! message); `plan` shows them as warnings (`warnings_for`).
+//! message); `plan`, `--dry-run` and a run show them, and a run refuses while any is an
+//! error (`findings_for`).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -16,7 +17,7 @@ mod tests;
 
 use serde_json::{json, Value};
 
-use crate::error::shown;
+use crate::error::{shown, BadInput};
 use crate::images::Image;
 pub use checks::check;
 
@@ -55,7 +56,7 @@ impl Finding {
         }
     }
 
-    fn severity_word(&self) -> &'static str {
+    pub fn severity_word(&self) -> &'static str {
         match self.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
@@ -84,19 +85,48 @@ impl fmt::Display for Finding {
     }
 }
 
-/// Every finding for `images`, one line each, for `plan` to show as warnings: a plan is still
-/// printed, but what `lint` would fail on is worth seeing before a build.
-pub fn warnings_for(images: &[Image]) -> Vec<String> {
-    images
+/// Every finding for `images`, one line each as `plan`, `--dry-run` and a run show them on
+/// stderr (`warning: …` or `error: …`), and, when any is an error, the refusal: lint's errors
+/// are bad input (exit 2, the first one's file:line) for every command that plans a run — a
+/// cache Dockerfile buildx cannot build would otherwise be found only after the node image was
+/// built and pushed. Commands reach lint's verdict on a run through this one function.
+pub fn findings_for(images: &[Image]) -> (Vec<String>, Option<anyhow::Error>) {
+    let findings: Vec<Finding> = images.iter().flat_map(|image| check(&image.dir)).collect();
+    let lines = findings
         .iter()
-        .flat_map(|image| check(&image.dir))
-        .map(|f| match f.severity {
-            Severity::Warning => format!("{}: {}", f.location(), f.message),
-            Severity::Error => format!(
-                "{}: {} (an error for `cargo xtask lint`)",
-                f.location(),
-                f.message
-            ),
+        .map(|f| format!("{}: {}: {}", f.severity_word(), f.location(), f.message))
+        .collect();
+    let errors: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .collect();
+    let refusal = errors.first().map(|first| {
+        let n = errors.len();
+        let problem = format!(
+            "{} (lint: {n} error{} in all, listed above)",
+            first.message,
+            if n == 1 { "" } else { "s" }
+        );
+        let hint = "fix what `cargo xtask lint` reports before a run: nothing is built or pushed while lint finds an error";
+        let file = first.file.display().to_string();
+        match first.line {
+            Some(line) => {
+                BadInput::at_line(file, line, line_text(&first.file, line), problem, hint)
+            }
+            None => BadInput::new(file, "", problem, hint),
+        }
+    });
+    (lines, refusal)
+}
+
+/// The text of line `line` (1-based) of `file`, trimmed: the value a refusal quotes.
+fn line_text(file: &Path, line: usize) -> String {
+    std::fs::read_to_string(file)
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .nth(line.saturating_sub(1))
+                .map(|l| l.trim().to_string())
         })
-        .collect()
+        .unwrap_or_default()
 }

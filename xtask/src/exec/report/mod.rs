@@ -2,7 +2,8 @@
 //! validation — succeeded, failed or interrupted — with the target, mode, times, result and
 //! exit code, and per step what it did, where, how it ended, its log file, the tag it pushes
 //! and the digest the registry holds for that tag now (or why there is none). `document` is
-//! pure; `digests` asks the registry; `write` replaces the file atomically. README's "Run
+//! pure; `digests` asks the registry; `write` replaces a file atomically and writes a device or
+//! pipe through. README's "Run
 //! report" table is the format's contract: change both together.
 
 mod digests;
@@ -134,15 +135,19 @@ fn seconds(d: std::time::Duration) -> f64 {
     d.as_millis() as f64 / 1000.0
 }
 
-/// Writes the report to `path` atomically: a temporary file beside it, synced, renamed over
-/// it, so a reader sees the old report or the whole new one, never half of one.
+/// Writes the report to `path`. A path that already exists and is not a regular file — a
+/// device such as /dev/null or /dev/stdout, a FIFO, /dev/fd/N from `>(…)`, or a link to one —
+/// is written through, as a shell's `>` would: replacing it by a rename would put a regular
+/// file where the device or pipe was (as root, /dev/null itself). Anything else is written
+/// atomically: a temporary file beside it (`temp_name`), synced, renamed over it, so a reader
+/// sees the old report or the whole new one, never half of one.
 pub fn write(path: &Path, doc: &Value) -> anyhow::Result<()> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "report".into());
-    let tmp: PathBuf = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
     let text = serde_json::to_string_pretty(doc)? + "\n";
+    if is_special(path) {
+        return write_through(path, text.as_bytes())
+            .with_context(|| format!("writing the run report to {}", path.display()));
+    }
+    let tmp = temp_name(path);
     let written = (|| -> std::io::Result<()> {
         let mut f = fs::File::create(&tmp)?;
         f.write_all(text.as_bytes())?;
@@ -153,6 +158,70 @@ pub fn write(path: &Path, doc: &Value) -> anyhow::Result<()> {
         let _ = fs::remove_file(&tmp);
     }
     written.with_context(|| format!("writing the run report {}", path.display()))
+}
+
+/// Whether `path` exists (links followed) and is not a regular file or folder: written
+/// through, never replaced.
+pub fn is_special(path: &Path) -> bool {
+    fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
+}
+
+/// The temporary file `write` renames over `path`: `.NAME.tmp-PID` beside it. The preflight
+/// creates it once to prove the folder is writable and the name not too long.
+pub fn temp_name(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "report".into());
+    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
+}
+
+/// Writes `bytes` into an existing device or pipe. Opened without blocking, so a FIFO nobody
+/// reads is an error now (ENXIO) instead of a run that never ends; then switched back to
+/// blocking writes, so a reader slower than the report is waited for, not an EAGAIN.
+fn write_through(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    use std::os::unix::io::AsRawFd;
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(sys::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| {
+            if e.raw_os_error() == Some(sys::ENXIO) {
+                std::io::Error::new(e.kind(), "a pipe with no reader")
+            } else {
+                e
+            }
+        })?;
+    sys::set_blocking(f.as_raw_fd())?;
+    f.write_all(bytes)?;
+    f.flush()
+}
+
+mod sys {
+    /// Linux's O_NONBLOCK and ENXIO (the same on x86_64 and aarch64).
+    pub const O_NONBLOCK: i32 = 0o4000;
+    pub const ENXIO: i32 = 6;
+    const F_GETFL: i32 = 3;
+    const F_SETFL: i32 = 4;
+
+    extern "C" {
+        fn fcntl(fd: i32, cmd: i32, ...) -> i32;
+    }
+
+    /// Clears O_NONBLOCK on an open descriptor.
+    pub fn set_blocking(fd: i32) -> std::io::Result<()> {
+        // SAFETY: fcntl on a descriptor this process owns, with integer arguments only.
+        let flags = unsafe { fcntl(fd, F_GETFL) };
+        if flags < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: as above.
+        if unsafe { fcntl(fd, F_SETFL, flags & !O_NONBLOCK) } < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
