@@ -1,11 +1,13 @@
 //! Docker: the only layer that knows docker's command-line flags (`argv`), how a docker child
 //! is run (`process`), how its JSON answers read (`oci`), and what a tag or list holds now
-//! (`resolve`). `query` is the read-only shorthand the checks use.
+//! (`resolve`), what its output says it pushed or built (`said`). `query` is the read-only
+//! shorthand the checks use.
 
 pub mod argv;
 pub mod oci;
 pub mod process;
 pub mod resolve;
+pub mod said;
 
 use std::path::Path;
 use std::time::Duration;
@@ -67,6 +69,52 @@ pub fn ask_registry(docker: &Path, argv: &[String], limit: Duration) -> Result<S
         Answer::TimedOut => Err(registry_silent(reference, limit)),
         other => other.result(),
     }
+}
+
+/// Read-only docker queries in flight at once, for every check that asks about many tags
+/// (verify, skip-unchanged's probe, the report's lookups, the read-back before exit 0):
+/// registries rate-limit, and each query is a docker process (and a buildx plugin).
+pub const QUERIES_AT_ONCE: usize = 8;
+
+/// `f` over every item, at most `at_once` at a time (each on a thread of its own, at least
+/// one), answers in the items' order. Workers take the next item as they finish, so one slow
+/// answer does not hold a batch back.
+pub fn at_most<T: Sync, R: Send>(
+    at_once: usize,
+    items: &[T],
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    let next = AtomicUsize::new(0);
+    let answers: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
+    let workers = at_once.max(1).min(items.len());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(item) = items.get(i) else { break };
+                let r = f(item);
+                if let Ok(mut a) = answers.lock() {
+                    a[i] = Some(r);
+                }
+            });
+        }
+    });
+    // A worker that panicked has already panicked the scope: every slot is filled here.
+    answers
+        .into_inner()
+        .unwrap_or_default()
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// The digest TAG resolves to in its registry now (what a consumer pulling it gets), within
+/// `limit`: Err is what docker said instead.
+pub fn tag_digest(docker: &Path, tag: &str, limit: Duration) -> Result<String, String> {
+    let out = ask_registry(docker, &inspect_descriptor(tag), limit)?;
+    oci::descriptor_digest(&out).ok_or_else(|| format!("unexpected answer {:?}", out.trim()))
 }
 
 /// The registry a reference names, as docker reads it: its first component when that looks

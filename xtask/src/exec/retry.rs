@@ -35,6 +35,14 @@ pub fn build_retry(tail: &[String]) -> Option<&'static str> {
         .then_some("another run named the same image at the same moment")
 }
 
+/// Why a failed cache build is worth another try, if it is: a transient registry error, or
+/// the naming race of `build_retry` — the local daemon's containerd store names the cache
+/// image before pushing it, and two runs building the same cache tag at once lose that race
+/// the same way (`image "…-linux-cache": already exists`).
+pub fn cache_retry(tail: &[String]) -> Option<&'static str> {
+    build_retry(tail).or_else(|| registry_retry(tail))
+}
+
 /// Whether a failed registry operation is worth retrying: network trouble and 5xx are;
 /// anything the registry refused on purpose (auth, invalid or unknown content) is not.
 pub fn transient(tail: &[String]) -> bool {
@@ -116,6 +124,20 @@ mod tests {
         assert!(!build(
             "dial tcp 127.0.0.1:2376: connect: connection refused"
         ));
+        // The cache build loses the same naming race in the local store (issue 19 §1).
+        let cache = |s: &str| super::cache_retry(&[s.to_string()]);
+        assert_eq!(
+            cache("ERROR: failed to solve: image \"127.0.0.1:5000/r/beta:2.1-linux-cache\": already exists"),
+            Some("another run named the same image at the same moment")
+        );
+        assert_eq!(
+            cache("read: connection reset by peer"),
+            Some("transient error")
+        );
+        assert_eq!(
+            cache("ERROR: failed to solve: process did not complete successfully"),
+            None
+        );
         assert!(t("failed commit on ref \"manifest-sha256:b6e9\": unexpected status from PUT request to http://127.0.0.1:5000/v2/r/manifests/t: 400 Bad Request"));
         assert!(!t("unexpected status from PUT request to http://127.0.0.1:5000/v2/r/manifests/t: 400 Bad Request"));
         assert!(t("manifest list/index references to blobs and/or manifests are missing in your target registry: failed commit on ref \"index-sha256:90a9\": unexpected status from PUT request to http://127.0.0.1:5000/v2/r/manifests/t: 400 Bad Request"));
