@@ -243,6 +243,15 @@ pub fn exit(result: anyhow::Result<()>) -> ExitCode {
             let mut err = std::io::stderr().lock();
             let _ = if e.downcast_ref::<BadInput>().is_some() {
                 writeln!(err, "xtask: bad input: {e}")
+            } else if e.downcast_ref::<StepFailed>().is_some() {
+                // Bounded part by part where it is made (exec: docker's words cut, the log's
+                // name and the hint last, every tag a read-back found replaced): escaped here,
+                // cut only far beyond any of those, so its end is never lost.
+                writeln!(
+                    err,
+                    "xtask: {}",
+                    bounded(&mask_password(&format!("{e:#}")), 20_000, true)
+                )
             } else {
                 writeln!(err, "xtask: {}", shown_long(&format!("{e:#}")))
             };

@@ -137,8 +137,10 @@ pub fn run(plan: &Plan, opts: &Options, ended: &mut Vec<State>) -> anyhow::Resul
     }
     if let Some(i) = failed {
         let s = &plan.steps[i];
+        // Docker's words may be long; the message keeps its shape (the step named first, the
+        // log's name and the hint last) whatever they hold.
         let why = match &sched.state[i] {
-            State::Failed(_, msg) => msg.clone(),
+            State::Failed(_, msg) => output::clip_chars(msg, 600),
             _ => String::new(),
         };
         let tail = out.failure_detail(plan, i);
