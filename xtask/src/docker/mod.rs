@@ -28,6 +28,7 @@ pub enum Answer {
 /// Runs a read-only docker query quietly, killed after `deadline` when one is given (a node
 /// behind a silent firewall would make docker wait for minutes).
 pub fn query(docker: &Path, argv: &[String], deadline: Option<Duration>) -> Answer {
+    let _permit = Permit::take();
     let f = process::run(process::Spec {
         program: docker,
         argv,
@@ -75,6 +76,36 @@ pub fn ask_registry(docker: &Path, argv: &[String], limit: Duration) -> Result<S
 /// (verify, skip-unchanged's probe, the report's lookups, the read-back before exit 0):
 /// registries rate-limit, and each query is a docker process (and a buildx plugin).
 pub const QUERIES_AT_ONCE: usize = 8;
+
+/// One of the `QUERIES_AT_ONCE` slots every read-only query (`query`) holds while its docker
+/// runs, process-wide: whatever the number of tags and whichever checks run side by side
+/// (skip-unchanged's probe asks about bases, labels and lists at once), no more docker queries
+/// run at the same time. A query never takes a second slot, so none waits on itself.
+struct Permit;
+
+static SLOTS: (std::sync::Mutex<usize>, std::sync::Condvar) =
+    (std::sync::Mutex::new(0), std::sync::Condvar::new());
+
+impl Permit {
+    fn take() -> Permit {
+        let (busy, freed) = &SLOTS;
+        let mut n = busy.lock().unwrap_or_else(|e| e.into_inner());
+        while *n >= QUERIES_AT_ONCE {
+            n = freed.wait(n).unwrap_or_else(|e| e.into_inner());
+        }
+        *n += 1;
+        Permit
+    }
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        let (busy, freed) = &SLOTS;
+        let mut n = busy.lock().unwrap_or_else(|e| e.into_inner());
+        *n = n.saturating_sub(1);
+        freed.notify_one();
+    }
+}
 
 /// `f` over every item, at most `at_once` at a time (each on a thread of its own, at least
 /// one), answers in the items' order. Workers take the next item as they finish, so one slow

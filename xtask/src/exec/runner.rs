@@ -131,6 +131,7 @@ impl Runner<'_> {
     ) -> Result<Output, String> {
         let mut wait = backoff;
         let mut attempt = 0;
+        let mut said_before: Option<String> = None;
         loop {
             match self.run(argv, false, None) {
                 Ok(out) => return Ok(out),
@@ -141,6 +142,16 @@ impl Runner<'_> {
                     }) else {
                         return Err(msg);
                     };
+                    // A server error that comes back word for word is the server's state, not
+                    // a passing fault (a full disk, a broken storage driver): once is enough.
+                    let said = tail.iter().rev().find(|l| !l.trim().is_empty()).cloned();
+                    if reason == super::retry::SERVER_ERROR && said.is_some() && said == said_before
+                    {
+                        return Err(format!(
+                            "{msg}; not retrying: the registry answered the same server error twice, which a passing fault would not"
+                        ));
+                    }
+                    said_before = said;
                     if let Some(why) = self.watch.registry_silent() {
                         return Err(format!("{why}; not retrying ({msg})"));
                     }
