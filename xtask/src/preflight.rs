@@ -101,10 +101,10 @@ pub fn local(cfg: &Config, plan: &Plan) -> anyhow::Result<PathBuf> {
             ));
         }
         if let (mode, true) = key_mode(&key) {
-            eprintln!(
+            crate::error::say(&format!(
                 "xtask: warning: {} is mode {mode:04o}, readable by others: chmod 600 it",
                 key.display()
-            );
+            ));
         }
     }
     Ok(docker_cli)

@@ -147,11 +147,11 @@ fn decide_for_dry_run(cfg: &Config, plan: &mut plan::Plan) -> anyhow::Result<()>
         .partition(|n| n.url != URL_PLACEHOLDER && check_certs("", &n.cert_path).is_ok());
     if preflight::undecided(plan) {
         for n in &unset {
-            eprintln!(
+            crate::error::say(&format!(
                 "xtask: isolation for {}: decided from its node's Windows build at run time (the node is not set up here: no URL or cert files), shown as {}",
                 n.os.as_deref().unwrap_or("the node"),
                 plan::ISOLATION_PLACEHOLDER
-            );
+            ));
         }
     }
     if ready.is_empty() {
@@ -168,10 +168,10 @@ fn decide_for_dry_run(cfg: &Config, plan: &mut plan::Plan) -> anyhow::Result<()>
 fn show(cfg: &Config, decided: &[plan::Decided]) {
     for d in decided {
         if cfg.is_matrix() {
-            eprintln!("xtask: isolation: {}", d.line());
+            crate::error::say(&format!("xtask: isolation: {}", d.line()));
         }
         if let Some(w) = &d.warning {
-            eprintln!("xtask: warning: {w}");
+            crate::error::say(&format!("xtask: warning: {w}"));
         }
     }
 }

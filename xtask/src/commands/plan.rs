@@ -20,7 +20,7 @@ pub fn run(opts: Opts, target: &str) -> anyhow::Result<()> {
 /// Prints a plan: stdout stays the pure plan, findings go to stderr.
 pub fn print(cfg: &Config, images: &[Image], plan: &Plan) -> anyhow::Result<()> {
     for warning in super::lint::warnings_for(images) {
-        eprintln!("warning: {warning}");
+        crate::error::say(&format!("warning: {warning}"));
     }
     if cfg.json {
         let json = serde_json::to_string_pretty(&plan::render_json(plan))?;

@@ -138,7 +138,7 @@ impl Config {
     pub fn load(opts: &Opts, needs: Needs) -> anyhow::Result<Config> {
         let cfg = Self::load_with(opts, needs, &Env::process())?;
         for w in &cfg.warnings {
-            eprintln!("xtask: warning: {w}");
+            crate::error::say(&format!("xtask: warning: {w}"));
         }
         Ok(cfg)
     }
