@@ -232,17 +232,54 @@ pub fn meaning(code: u8) -> &'static str {
     }
 }
 
+/// Set once a write to stderr failed because its reader has gone (a closed pipe).
+static STDERR_GONE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Writes a line to stderr, never panicking as `eprintln!` does when the reader has gone: the
+/// line is lost, and the command ends as for a closed stdout (`exit`: 141) unless it fails
+/// anyway. False when it could not be written.
+pub fn say(text: &str) -> bool {
+    let r = writeln!(std::io::stderr().lock(), "{text}");
+    if let Err(e) = &r {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            STDERR_GONE.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+    r.is_ok()
+}
+
+/// An I/O result of writing to stdout or stderr: a reader that has gone ends the command as
+/// SIGPIPE would (exit 141), as `print` does — for help, `--version` and completions too.
+pub fn written(r: std::io::Result<()>) -> anyhow::Result<()> {
+    match r {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Interrupted(13).into()),
+        Err(e) => Err(anyhow::Error::new(e).context("writing the output")),
+    }
+}
+
 /// Ends the process for a command's result: the error on stderr (bad input with its own
 /// prefix, others with their context chain), then — since make replaces every failure's code
 /// with its own 2 — a last line with xtask's own code, `xtask: exit 2 (bad input)`.
 /// A stderr that is gone (a closed pipe) loses the lines, not the exit code: no panic.
 pub fn exit(result: anyhow::Result<()>) -> ExitCode {
     match result {
+        // Done, but what it had to say on stderr was lost: as for a closed stdout.
+        Ok(()) if STDERR_GONE.load(std::sync::atomic::Ordering::SeqCst) => ExitCode::from(141),
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let mut err = std::io::stderr().lock();
             let _ = if e.downcast_ref::<BadInput>().is_some() {
                 writeln!(err, "xtask: bad input: {e}")
+            } else if e.downcast_ref::<StepFailed>().is_some() {
+                // Bounded part by part where it is made (exec: docker's words cut, the log's
+                // name and the hint last, every tag a read-back found replaced): escaped here,
+                // cut only far beyond any of those, so its end is never lost.
+                writeln!(
+                    err,
+                    "xtask: {}",
+                    bounded(&mask_password(&format!("{e:#}")), 20_000, true)
+                )
             } else {
                 writeln!(err, "xtask: {}", shown_long(&format!("{e:#}")))
             };

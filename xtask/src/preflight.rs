@@ -77,11 +77,11 @@ pub fn local(nodes: &Nodes, plan: &Plan) -> anyhow::Result<PathBuf> {
             )
         })?;
         if facts.key_shared {
-            eprintln!(
+            crate::error::say(&format!(
                 "xtask: warning: {} is mode {:04o}, readable by others: chmod 600 it",
                 dir.join("key.pem").display(),
                 facts.key_mode
-            );
+            ));
         }
     }
     Ok(docker_cli)

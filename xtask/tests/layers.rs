@@ -38,6 +38,7 @@ const EXEC_ORDER: &[&str] = &[
     "manifest",
     "scheduler",
     "report",
+    "owned",
     "outputs",
 ];
 

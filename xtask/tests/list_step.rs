@@ -1,6 +1,6 @@
 //! The list step's own logic against a fake `docker` that answers like a registry (a small
-//! bash "registry" sourced by the fake): a tag that moves while the list is pushed makes the
-//! step push it again; a tag that never stops moving ends the step after 3 pushes, named; a
+//! bash "registry" sourced by the fake): the list is made from the digests the pushes
+//! reported; a tag this run pushed that another run replaces ends the run 1, named; a
 //! list the registry does not hold as pushed is pushed again; two images of one Windows build
 //! stop the step before anything is pushed. The real registry's side is in `lists_e2e.rs`.
 
@@ -19,6 +19,21 @@ use support::*;
 const HOOK: &str = r##"
 st=$FAKE_STATE
 digest() { printf 'sha256:%064x' "$1"; }
+if [[ "$1 $2 $3" == "buildx imagetools inspect" && "$4 $5" == "--format {{json .Manifest}}" && "$6" == *@sha256:* ]]; then
+  # An image by digest (the one this run pushed) is what it is.
+  printf '{"mediaType":"application/vnd.docker.distribution.manifest.v2+json","digest":"%s","size":%d,"layers":[]}\n' "${6##*@}" 500
+  exit 0
+fi
+if [[ "$1 $2 $3" == "buildx imagetools inspect" && "$4 $5" == "--format {{json .Manifest}}" && -f "$st/${6##*:}.pushed" ]]; then
+  printf '{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"%s","size":%d}\n' "$(cat "$st/${6##*:}.pushed")" 300
+  exit 0
+fi
+if [[ " $* " == *" push "* ]]; then
+  # A node push sends what the tag holds then (before any move).
+  t=${@: -1}; t=${t##*:}
+  echo "$t: digest: $(digest "$(cat "$st/$t.k")") size: 500"
+  exit 0
+fi
 if [[ "$1 $2 $3" == "buildx imagetools inspect" && "$4 $5" == "--format {{json .Manifest}}" ]]; then
   t=${6##*:}
   n=$(( $(cat "$st/$t.n" 2>/dev/null || echo 0) + 1 )); echo "$n" > "$st/$t.n"
@@ -45,7 +60,9 @@ if [[ "$1 $2 $3" == "buildx imagetools create" ]]; then
   body=$(IFS=,; echo "$*")
   if [[ -f "$st/drop-once" ]]; then rm "$st/drop-once"; body=${body//,\"os.version\":\"10.0.17763.1\"/}; fi
   printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[%s]}\n' "$body" > "$st/list.json"
-  echo "#1 pushing list" >&2
+  sum=$(sha256sum < "$st/list.json"); sum=sha256:${sum%% *}
+  echo "$sum" > "$st/1.0.pushed"
+  echo "#1 0.000 pushing $sum to 127.0.0.1:5000/e2e/alpha:1.0" >&2
   exit 0
 fi
 "##;
@@ -124,38 +141,45 @@ fn the_list_is_pushed_from_descriptors_and_checked() {
     );
 }
 
+/// Issue 19 §1: a per-version tag this run pushed that another run replaces after the list
+/// step read it back is caught by the read-back before exit 0 (before: exit 0 with a list over
+/// another run's image, the list pushed again from whatever the tag held).
 #[test]
-fn a_tag_that_moves_while_the_list_is_pushed_gets_the_list_pushed_again() {
+fn a_tag_this_run_pushed_that_another_run_replaces_ends_the_run_naming_it() {
     let f = Fake::new("list-moved", 1000, 2000);
     f.state("1.0-windows-amd64-1809.moves", "once");
     let o = f.push();
     let err = stderr(&o);
-    assert!(o.status.success(), "{err}");
-    assert_eq!(f.creates().len(), 2, "{err}");
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert_eq!(f.creates().len(), 1, "{err}");
+    // The list holds what this run pushed, never what the tag held later.
+    assert_eq!(f.list()["manifests"][0]["digest"], digest(1000));
     assert!(
-        err.contains("moved while the list was pushed") && err.contains("pushing it again"),
+        err.contains(&format!(
+            "another run replaced 1 of the 3 tags this run pushed: 127.0.0.1:5000/e2e/alpha:1.0-windows-amd64-1809 holds {} now (this run pushed {})",
+            digest(1001),
+            digest(1000)
+        )),
         "{err}"
     );
-    // The list holds what the tag holds now.
-    assert_eq!(f.list()["manifests"][0]["digest"], digest(1001));
+    assert!(err.trim_end().ends_with("xtask: exit 1 (failed)"), "{err}");
 }
 
+/// A tag this run pushed that moves while the list is pushed ends the list step at once,
+/// named: pushing the list again cannot make the tag this run's image (before: pushed three
+/// times over whatever the tag held).
 #[test]
-fn a_tag_that_never_stops_moving_ends_the_step_after_three_pushes() {
+fn a_tag_this_run_pushed_that_moves_while_its_list_is_pushed_ends_the_step() {
     let f = Fake::new("list-moving", 1000, 2000);
     f.state("1.0-windows-amd64-ltsc2022.moves", "every");
     let o = f.push();
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(1), "{err}");
-    assert_eq!(f.creates().len(), 3, "{err}");
+    assert_eq!(f.creates().len(), 1, "{err}");
     assert!(
         err.contains(
-            "127.0.0.1:5000/e2e/alpha:1.0 is still not the list over its tags after 3 pushes"
+            "another run replaced what this run pushed while its list 127.0.0.1:5000/e2e/alpha:1.0 was pushed: 127.0.0.1:5000/e2e/alpha:1.0-windows-amd64-ltsc2022 (now"
         ),
-        "{err}"
-    );
-    assert!(
-        err.contains("alpha:1.0-windows-amd64-ltsc2022 (now"),
         "{err}"
     );
 }

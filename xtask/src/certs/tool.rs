@@ -34,9 +34,13 @@ fn announce_build() {
         let root = crate::files::project_root();
         let sources = newest(&root.join("tls/src")).max(newest(&root.join("tls/Cargo.toml")));
         match built {
-            None => eprintln!("xtask: building the certificate tool xtask-tls (first use, ~30 s)…"),
+            None => {
+                crate::error::say("xtask: building the certificate tool xtask-tls (first use, ~30 s)…");
+            }
             Some(b) if sources.is_some_and(|s| s > b) => {
-                eprintln!("xtask: rebuilding the certificate tool xtask-tls (its sources changed, ~30 s)…")
+                crate::error::say(
+                    "xtask: rebuilding the certificate tool xtask-tls (its sources changed, ~30 s)…",
+                );
             }
             Some(_) => {}
         }

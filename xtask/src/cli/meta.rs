@@ -47,8 +47,8 @@ pub fn completions(shell: Shell) -> anyhow::Result<()> {
     if let Shell::Bash = shell {
         script.extend_from_slice(BASH_HOOK.as_bytes());
     }
-    std::io::stdout().write_all(&script)?;
-    Ok(())
+    let mut out = std::io::stdout().lock();
+    crate::error::written(out.write_all(&script).and_then(|_| out.flush()))
 }
 
 /// `cargo xtask <TAB>` in bash: cargo's completion knows no xtask, so completion of `cargo`

@@ -158,8 +158,10 @@ pub fn parse_from(
     env_os: &dyn Fn(&str) -> Option<OsString>,
 ) -> anyhow::Result<Parsed> {
     let command = Cli::command();
+    // Help and completions into a closed pipe end as every command's output does (141).
+    let written = crate::error::written;
     if args.is_empty() {
-        Cli::command().print_help()?;
+        written(Cli::command().print_help())?;
         return Ok(Parsed::Done);
     }
     let (argv, typed) = normalize(&command, args)?;
@@ -173,11 +175,11 @@ pub fn parse_from(
         }
         Ok(Cli { cmd: Some(cmd), .. }) => Ok(Parsed::Run(Box::new(cmd))),
         Ok(Cli { cmd: None, .. }) => {
-            Cli::command().print_help()?;
+            written(Cli::command().print_help())?;
             Ok(Parsed::Done)
         }
         Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
-            e.print()?;
+            written(e.print())?;
             Ok(Parsed::Done)
         }
         Err(e) => Err(from_clap(&e, &typed)),

@@ -41,7 +41,7 @@ pub fn run(input: Input) -> anyhow::Result<()> {
     // not VERSION, …) refuse the run before the node builds and pushes anything.
     let (findings, refusal) = crate::lint::findings_for(&images);
     for line in findings {
-        eprintln!("xtask: {line}");
+        crate::error::say(&format!("xtask: {line}"));
     }
     if let Some(e) = refusal {
         return Err(e);
@@ -133,13 +133,13 @@ fn say_what_has_no_step(images: &[Image], plan: &Plan) {
     } else {
         "runs nothing"
     };
-    eprintln!(
+    crate::error::say(&format!(
         "xtask: {} {what} for {}: {} cache-only (built by buildx alone, no node build or push); all-push-as-linux or sub-repush-as-linux-IMG builds {}",
         plan.target.name(),
         idle.join(", "),
         if idle.len() == 1 { "it is" } else { "they are" },
         if idle.len() == 1 { "it" } else { "them" },
-    );
+    ));
 }
 
 /// The buildx check, the node probe and the skip-unchanged probe (at once: all only read),
@@ -211,11 +211,11 @@ fn decide_for_dry_run(p: &Planning, plan: &mut plan::Plan) -> anyhow::Result<()>
         .partition(|n| n.url.is_some() && check_certs("", n).is_ok());
     if preflight::undecided(plan) {
         for n in &unset {
-            eprintln!(
+            crate::error::say(&format!(
                 "xtask: isolation for {}: decided from its node's Windows build at run time (the node is not set up here: no URL or cert files), shown as {}",
                 n.os.as_deref().unwrap_or("the node"),
                 plan::ISOLATION_PLACEHOLDER
-            );
+            ));
         }
     }
     if ready.is_empty() {
@@ -232,10 +232,10 @@ fn decide_for_dry_run(p: &Planning, plan: &mut plan::Plan) -> anyhow::Result<()>
 fn show(matrix: bool, decided: &[plan::Decided]) {
     for d in decided {
         if matrix {
-            eprintln!("xtask: isolation: {}", d.line());
+            crate::error::say(&format!("xtask: isolation: {}", d.line()));
         }
         if let Some(w) = &d.warning {
-            eprintln!("xtask: warning: {w}");
+            crate::error::say(&format!("xtask: warning: {w}"));
         }
     }
 }

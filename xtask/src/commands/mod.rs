@@ -77,13 +77,15 @@ impl Planning {
 pub fn print_plan(images: &[Image], plan: &Plan, json: bool, refuse: bool) -> anyhow::Result<()> {
     let (findings, refusal) = crate::lint::findings_for(images);
     for line in findings {
-        eprintln!("{line}");
+        crate::error::say(&line);
     }
     crate::plan::print(plan, json)?;
     match refusal {
         Some(e) if refuse => Err(e),
         Some(_) => {
-            eprintln!("note: a run of this plan is refused (exit 2) while lint finds an error");
+            crate::error::say(
+                "note: a run of this plan is refused (exit 2) while lint finds an error",
+            );
             Ok(())
         }
         None => Ok(()),

@@ -56,40 +56,22 @@ pub fn run(planning: Planning, as_json: bool) -> anyhow::Result<()> {
     .into())
 }
 
-/// One row per tag the target pushes, in plan order. Every tag is asked at once, each query
-/// within `timeout` (REGISTRY_TIMEOUT): a registry that does not answer costs one timeout, not
-/// one per tag.
+/// One row per tag the target pushes, in plan order. The tags are asked a few at once
+/// (`docker::QUERIES_AT_ONCE`; registries rate-limit), each query within `timeout`
+/// (REGISTRY_TIMEOUT): a registry that does not answer costs one timeout per round of queries,
+/// not one per tag.
 fn check(docker: &Path, plan: &Plan, timeout: Duration) -> Vec<Row> {
-    std::thread::scope(|scope| {
-        let checks: Vec<_> =
-            plan.steps
-                .iter()
-                .filter_map(|step| {
-                    let check =
-                        match (step.kind(), &step.action) {
-                            (Kind::Push, _) => scope
-                                .spawn(|| check_image(docker, &step.tag, "windows/amd64", timeout)),
-                            (Kind::Cache, _) => scope
-                                .spawn(|| check_image(docker, &step.tag, "linux/amd64", timeout)),
-                            (Kind::List, Action::List(spec)) => {
-                                scope.spawn(move || check_list(docker, spec, timeout))
-                            }
-                            _ => return None,
-                        };
-                    Some((step, check))
-                })
-                .collect();
-        checks
-            .into_iter()
-            .map(|(step, check)| {
-                check.join().unwrap_or_else(|_| Row {
-                    tag: step.tag.clone(),
-                    expected: String::new(),
-                    found: "the check panicked".into(),
-                    ok: false,
-                })
-            })
-            .collect()
+    let steps: Vec<&crate::plan::Step> = plan
+        .steps
+        .iter()
+        .filter(|s| matches!(s.kind(), Kind::Push | Kind::Cache | Kind::List))
+        .collect();
+    crate::docker::at_most(crate::docker::QUERIES_AT_ONCE, &steps, |step| {
+        match (step.kind(), &step.action) {
+            (Kind::Push, _) => check_image(docker, &step.tag, "windows/amd64", timeout),
+            (Kind::List, Action::List(spec)) => check_list(docker, spec, timeout),
+            _ => check_image(docker, &step.tag, "linux/amd64", timeout),
+        }
     })
 }
 

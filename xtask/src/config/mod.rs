@@ -58,7 +58,7 @@ pub struct Warnings(pub Vec<String>);
 impl Warnings {
     pub fn print(self) {
         for w in self.0 {
-            eprintln!("xtask: warning: {w}");
+            crate::error::say(&format!("xtask: warning: {w}"));
         }
     }
 }

@@ -1,12 +1,14 @@
 //! Docker: the only layer that knows docker's command-line flags (`argv`), how a docker child
 //! is run (`process`), how its JSON answers read (`oci`), and what a tag or list holds now
-//! (`resolve`). `query` is the read-only shorthand the checks use.
+//! (`resolve`), what its output says it pushed or built (`said`). `query` is the read-only
+//! shorthand the checks use.
 
 pub mod argv;
 pub mod client;
 pub mod oci;
 pub mod process;
 pub mod resolve;
+pub mod said;
 
 use std::path::Path;
 use std::time::Duration;
@@ -27,6 +29,7 @@ pub enum Answer {
 /// Runs a read-only docker query quietly, killed after `deadline` when one is given (a node
 /// behind a silent firewall would make docker wait for minutes).
 pub fn query(docker: &Path, argv: &[String], deadline: Option<Duration>) -> Answer {
+    let _permit = Permit::take();
     let f = process::run(process::Spec {
         program: docker,
         argv,
@@ -68,6 +71,82 @@ pub fn ask_registry(docker: &Path, argv: &[String], limit: Duration) -> Result<S
         Answer::TimedOut => Err(registry_silent(reference, limit)),
         other => other.result(),
     }
+}
+
+/// Read-only docker queries in flight at once, for every check that asks about many tags
+/// (verify, skip-unchanged's probe, the report's lookups, the read-back before exit 0):
+/// registries rate-limit, and each query is a docker process (and a buildx plugin).
+pub const QUERIES_AT_ONCE: usize = 8;
+
+/// One of the `QUERIES_AT_ONCE` slots every read-only query (`query`) holds while its docker
+/// runs, process-wide: whatever the number of tags and whichever checks run side by side
+/// (skip-unchanged's probe asks about bases, labels and lists at once), no more docker queries
+/// run at the same time. A query never takes a second slot, so none waits on itself.
+struct Permit;
+
+static SLOTS: (std::sync::Mutex<usize>, std::sync::Condvar) =
+    (std::sync::Mutex::new(0), std::sync::Condvar::new());
+
+impl Permit {
+    fn take() -> Permit {
+        let (busy, freed) = &SLOTS;
+        let mut n = busy.lock().unwrap_or_else(|e| e.into_inner());
+        while *n >= QUERIES_AT_ONCE {
+            n = freed.wait(n).unwrap_or_else(|e| e.into_inner());
+        }
+        *n += 1;
+        Permit
+    }
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        let (busy, freed) = &SLOTS;
+        let mut n = busy.lock().unwrap_or_else(|e| e.into_inner());
+        *n = n.saturating_sub(1);
+        freed.notify_one();
+    }
+}
+
+/// `f` over every item, at most `at_once` at a time (each on a thread of its own, at least
+/// one), answers in the items' order. Workers take the next item as they finish, so one slow
+/// answer does not hold a batch back.
+pub fn at_most<T: Sync, R: Send>(
+    at_once: usize,
+    items: &[T],
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    let next = AtomicUsize::new(0);
+    let answers: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
+    let workers = at_once.max(1).min(items.len());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(item) = items.get(i) else { break };
+                let r = f(item);
+                if let Ok(mut a) = answers.lock() {
+                    a[i] = Some(r);
+                }
+            });
+        }
+    });
+    // A worker that panicked has already panicked the scope: every slot is filled here.
+    answers
+        .into_inner()
+        .unwrap_or_default()
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// The digest TAG resolves to in its registry now (what a consumer pulling it gets), within
+/// `limit`: Err is what docker said instead.
+pub fn tag_digest(docker: &Path, tag: &str, limit: Duration) -> Result<String, String> {
+    let out = ask_registry(docker, &inspect_descriptor(tag), limit)?;
+    oci::descriptor_digest(&out).ok_or_else(|| format!("unexpected answer {:?}", out.trim()))
 }
 
 /// The registry a reference names, as docker reads it: its first component when that looks

@@ -50,6 +50,15 @@ impl Descriptor {
 }
 
 /// `sha256:` and the first 12 hex digits.
+/// The `digest` of a descriptor docker printed (`imagetools inspect --format '{{json
+/// .Manifest}}'`), when it is a sha256 digest.
+pub fn descriptor_digest(answer: &str) -> Option<String> {
+    let v: Value = serde_json::from_str(answer.trim()).ok()?;
+    let d = v["digest"].as_str()?;
+    let hex = d.strip_prefix("sha256:")?;
+    (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then(|| d.to_string())
+}
+
 pub fn short_digest(digest: &str) -> String {
     digest.chars().take(7 + 12).collect()
 }

@@ -31,6 +31,16 @@ use std::time::{Duration, Instant};
 /// Lines of output kept for an error message.
 const TAIL: usize = 20;
 
+/// Bytes of output kept for an error message, all lines together: a child that prints a few
+/// huge lines must not fill memory or a message (issue 19 §6).
+const TAIL_BYTES: usize = 16 * 1024;
+
+/// Bytes of one line handed on or kept in the tail; the rest of the line is counted and
+/// dropped (`… (N more bytes)`). Kept stdout (a query's JSON answer) is held to
+/// `KEPT_LINE_MAX` instead: it is read, not shown.
+const LINE_MAX: usize = 8 * 1024;
+const KEPT_LINE_MAX: usize = 16 * 1024 * 1024;
+
 /// How long a child asked to stop (SIGTERM) may take before it is killed: docker cancels a
 /// remote build or push in a second or two; one that hangs on a dead peer is not waited for.
 pub const STOP_GRACE: Duration = Duration::from_secs(10);
@@ -236,15 +246,24 @@ fn pump<R: Read + Send + 'static>(
         let mut kept = String::new();
         let mut reader = BufReader::new(stream);
         let mut buf = Vec::new();
-        while matches!(reader.read_until(b'\n', &mut buf), Ok(n) if n > 0) {
+        let max = if sink.is_some() {
+            LINE_MAX
+        } else {
+            KEPT_LINE_MAX
+        };
+        while let Ok(Some(dropped)) = read_line(&mut reader, &mut buf, max) {
             last_line.store(started.elapsed().as_millis() as u64, Ordering::SeqCst);
-            let text = String::from_utf8_lossy(&buf)
-                .trim_end_matches(['\n', '\r'])
+            let mut text = String::from_utf8_lossy(&buf)
+                .trim_end_matches('\r')
                 .to_string();
-            buf.clear();
+            if dropped > 0 {
+                text.push_str(&format!("… ({dropped} more bytes)"));
+            }
             if let Ok(mut t) = tail.lock() {
-                t.push_back(text.clone());
-                if t.len() > TAIL {
+                t.push_back(clip(&text, LINE_MAX));
+                while t.len() > TAIL
+                    || (t.len() > 1 && t.iter().map(String::len).sum::<usize>() > TAIL_BYTES)
+                {
                     t.pop_front();
                 }
             }
@@ -258,6 +277,49 @@ fn pump<R: Read + Send + 'static>(
         }
         kept
     })
+}
+
+/// Reads one line into `buf` (without its newline), keeping at most `max` bytes of it:
+/// Ok(Some(bytes dropped)), Ok(None) at the end of the stream. A line never costs more
+/// memory than `max`, however long the child makes it.
+fn read_line<R: BufRead>(r: &mut R, buf: &mut Vec<u8>, max: usize) -> io::Result<Option<usize>> {
+    buf.clear();
+    let mut dropped = 0;
+    let mut any = false;
+    loop {
+        let avail = match r.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if avail.is_empty() {
+            return Ok(any.then_some(dropped));
+        }
+        any = true;
+        let (line, used, done) = match avail.iter().position(|&b| b == b'\n') {
+            Some(i) => (&avail[..i], i + 1, true),
+            None => (avail, avail.len(), false),
+        };
+        let take = max.saturating_sub(buf.len()).min(line.len());
+        buf.extend_from_slice(&line[..take]);
+        dropped += line.len() - take;
+        r.consume(used);
+        if done {
+            return Ok(Some(dropped));
+        }
+    }
+}
+
+/// At most `max` bytes of `s`, cut at a character boundary.
+fn clip(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} more bytes)", &s[..end], s.len() - end)
 }
 
 /// The libc calls: process groups, signals, the parent-death signal.
@@ -424,6 +486,30 @@ mod tests {
         });
         assert_eq!(f.exit, Exit::Success);
         assert!((2..=4).contains(&calls.get()), "{}", calls.get());
+    }
+
+    #[test]
+    fn the_tail_is_bounded_in_bytes_and_long_lines_are_cut() {
+        // One 1 MB line, then 30 lines of 2 KB: the tail keeps the last lines within its
+        // bytes, the long line cut (before: kept whole, 20 lines of any size).
+        let sh = bin("sh");
+        let f = run(spec(
+            &sh,
+            &argv(&[
+                "sh",
+                "-c",
+                "head -c 1000000 /dev/zero | tr '\\0' x; echo; i=0; while [ $i -lt 30 ]; do head -c 2000 /dev/zero | tr '\\0' y; echo; i=$((i+1)); done; exit 3",
+            ]),
+        ));
+        let bytes: usize = f.tail.iter().map(String::len).sum();
+        assert!(bytes <= TAIL_BYTES + LINE_MAX, "{bytes}");
+        assert!(f.tail.iter().all(|l| l.len() < LINE_MAX + 40));
+        assert!(f.tail.last().is_some_and(|l| l.starts_with("yyy")));
+        let mut r = io::Cursor::new(vec![b'z'; 100_000]);
+        let mut buf = Vec::new();
+        assert_eq!(read_line(&mut r, &mut buf, 10).ok(), Some(Some(99_990)));
+        assert_eq!(buf.len(), 10);
+        assert_eq!(read_line(&mut r, &mut buf, 10).ok(), Some(None));
     }
 
     #[test]

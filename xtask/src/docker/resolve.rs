@@ -61,7 +61,22 @@ pub fn os_version(
 
 /// Both at once: what TAG's list entry must be.
 pub fn image(ask: Ask, tag: &str, repo: &str, base: Option<&str>) -> Result<Resolved, String> {
-    let descriptor = descriptor(ask, tag)?;
+    image_at(ask, tag, None, repo, base)
+}
+
+/// `image`, read at `at` (`REPO@DIGEST`: the image a run pushed to TAG) instead of at what
+/// TAG holds now, when given.
+pub fn image_at(
+    ask: Ask,
+    tag: &str,
+    at: Option<&str>,
+    repo: &str,
+    base: Option<&str>,
+) -> Result<Resolved, String> {
+    let descriptor = match at {
+        Some(at) => descriptor(ask, at).map_err(|e| format!("{tag} as this run pushed it: {e}"))?,
+        None => descriptor(ask, tag)?,
+    };
     let os_version = os_version(ask, tag, repo, &descriptor, base)?;
     Ok(Resolved {
         descriptor,

@@ -13,6 +13,7 @@ mod logs;
 pub mod manifest;
 mod output;
 mod outputs;
+mod owned;
 pub mod report;
 mod retry;
 mod runner;
@@ -30,6 +31,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::docker::said::Said;
 use crate::error::{Interrupted, StepFailed};
 use crate::plan::{Action, Kind, Plan, Step};
 pub use logs::{folder as log_folder, prepare as prepare_logs};
@@ -69,7 +71,8 @@ pub enum Event {
     },
     Done {
         step: usize,
-        result: Result<(), String>,
+        /// What docker said the step pushed or built (`docker::said`), or why it failed.
+        result: Result<Said, String>,
         /// Ended because xtask is stopping (a signal, closed output), not by its own fault.
         stopped: bool,
     },
@@ -86,6 +89,8 @@ pub fn run(plan: &Plan, opts: &Options, ended: &mut Vec<State>) -> anyhow::Resul
     let pushes = plan.steps.iter().any(|s| s.kind() != Kind::Build);
     let mut failed: Option<usize> = None;
     let mut announced = false;
+    // What each finished step pushed or built, by docker's own word: what this run owns.
+    let mut mine = owned::Mine::default();
     loop {
         // The step threads read the same flag: their children stop, nothing new starts.
         let stopping = signals::caught();
@@ -104,7 +109,7 @@ pub fn run(plan: &Plan, opts: &Options, ended: &mut Vec<State>) -> anyhow::Resul
                     Decision::Start(i) => {
                         out.started(plan, i);
                         let s = plan.steps[i].clone();
-                        spawn_step(s, opts.clone(), pushes, tx.clone());
+                        spawn_step(s, opts.clone(), pushes, mine.clone(), tx.clone());
                     }
                 }
             }
@@ -119,6 +124,7 @@ pub fn run(plan: &Plan, opts: &Options, ended: &mut Vec<State>) -> anyhow::Resul
                 result,
                 stopped,
             }) => {
+                let result = result.map(|said| mine.record(&plan.steps[step], said));
                 if sched.finish(plan, step, result, stopped) {
                     failed.get_or_insert(step);
                 }
@@ -135,8 +141,10 @@ pub fn run(plan: &Plan, opts: &Options, ended: &mut Vec<State>) -> anyhow::Resul
     }
     if let Some(i) = failed {
         let s = &plan.steps[i];
+        // Docker's words may be long; the message keeps its shape (the step named first, the
+        // log's name and the hint last) whatever they hold.
         let why = match &sched.state[i] {
-            State::Failed(_, msg) => msg.clone(),
+            State::Failed(_, msg) => output::clip_chars(msg, 600),
             _ => String::new(),
         };
         let tail = out.failure_detail(plan, i);
@@ -153,14 +161,16 @@ pub fn run(plan: &Plan, opts: &Options, ended: &mut Vec<State>) -> anyhow::Resul
         ))
         .into());
     }
-    Ok(())
+    // Exit 0 means done: every tag this run pushed still holds what it pushed (another run
+    // may have pushed over it meanwhile).
+    owned::read_back(&opts.docker, &mine, opts.timeouts.registry).map_err(|e| StepFailed(e).into())
 }
 
 /// Runs a step on a thread of its own. The thread waits for every docker child it starts, so
 /// it outlives them: their parent-death signal (see `docker::process`) fires only with xtask.
-fn spawn_step(step: Step, opts: Options, pushes: bool, tx: Sender<Event>) {
+fn spawn_step(step: Step, opts: Options, pushes: bool, mine: owned::Mine, tx: Sender<Event>) {
     thread::spawn(move || {
-        let result = run_step(&step, &opts, pushes, &tx);
+        let result = run_step(&step, &opts, pushes, &mine, &tx);
         // Decided here, after the step's last child ended: a child that failed because xtask
         // was stopping it is stopped, not failed.
         let stopped = result.is_err() && signals::caught().is_some();
@@ -172,8 +182,15 @@ fn spawn_step(step: Step, opts: Options, pushes: bool, tx: Sender<Event>) {
     });
 }
 
-/// Runs one step's commands, retrying transient registry errors where that is safe.
-fn run_step(step: &Step, opts: &Options, pushes: bool, tx: &Sender<Event>) -> Result<(), String> {
+/// Runs one step's commands, retrying transient registry errors where that is safe; then
+/// holds what docker said it did to what this run did before (`owned::judge`).
+fn run_step(
+    step: &Step,
+    opts: &Options,
+    pushes: bool,
+    mine: &owned::Mine,
+    tx: &Sender<Event>,
+) -> Result<Said, String> {
     let watch = StepWatch {
         docker: &opts.docker,
         timeouts: opts.timeouts,
@@ -188,21 +205,30 @@ fn run_step(step: &Step, opts: &Options, pushes: bool, tx: &Sender<Event>) -> Re
         watch: &watch,
         stop: &signals::STOP,
         gave_up: Cell::new(false),
+        listen: Some((step.tag.clone(), owned::source_of(step))),
     };
-    match &step.action {
-        Action::List(spec) => manifest::publish(&runner, spec, opts.retries, opts.backoff),
+    let said = match &step.action {
+        Action::List(spec) => {
+            manifest::publish(&runner, spec, &mine.pushed, opts.retries, opts.backoff)?
+        }
         _ => {
             // A node build is long and its failures are its own: retried only when it lost a
-            // naming race with another run (`retry::build_retry`).
-            let why = if step.kind() == Kind::Build {
-                retry::build_retry
-            } else {
-                retry::registry_retry
+            // naming race with another run (`retry::build_retry`); so is a cache build, which
+            // names its image in the local daemon's store the same way.
+            let why = match step.kind() {
+                Kind::Build => retry::build_retry,
+                Kind::Cache => retry::cache_retry,
+                _ => retry::registry_retry,
             };
             let argv = step.commands().into_iter().next().unwrap_or_default();
             runner
-                .with_retries(&argv, opts.retries, opts.backoff, why)
-                .map(|_| ())
+                .with_retries(&argv, opts.retries, opts.backoff, why)?
+                .said
         }
+    };
+    let said = owned::judge(step, said, mine)?;
+    if let Some(d) = &said.pushed {
+        runner.say(format!("xtask: pushed {d} to {}", step.tag));
     }
+    Ok(said)
 }

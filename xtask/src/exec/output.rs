@@ -15,6 +15,18 @@ use crate::plan::Plan;
 /// Lines of a step's output kept for its failure message.
 const TAIL: usize = 8;
 
+/// Characters of one output line in a failure message, and of all of them together.
+const DETAIL_LINE: usize = 240;
+const DETAIL_MAX: usize = 1200;
+
+/// At most `max` characters of `s`, with how much was cut.
+pub fn clip_chars(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}… ({} bytes)", &s[..i], s.len()),
+        None => s.to_string(),
+    }
+}
+
 pub struct Output {
     /// Prefix lines with their step: several steps can print at once.
     prefixed: bool,
@@ -86,7 +98,8 @@ impl Output {
             write_line(stderr, &line);
         }
         let tail = &mut self.tails[step];
-        tail.push_back(text);
+        // Kept cut: a huge line is shown cut in the message anyway.
+        tail.push_back(clip_chars(&text, DETAIL_LINE));
         if tail.len() > TAIL {
             tail.pop_front();
         }
@@ -111,14 +124,26 @@ impl Output {
         }
     }
 
-    /// What a failure message adds about the step: its last non-blank lines, and the file
-    /// holding all of them.
+    /// What a failure message adds about the step: its last non-blank lines (each cut at
+    /// `DETAIL_LINE` characters, `DETAIL_MAX` in all, the newest kept), and the file holding all
+    /// of them — bounded so the log's name and the hint after it always fit the message.
     pub fn failure_detail(&self, plan: &Plan, step: usize) -> String {
-        let tail: Vec<&str> = self.tails[step]
+        let mut tail: Vec<String> = Vec::new();
+        let mut room = DETAIL_MAX;
+        for l in self.tails[step]
             .iter()
-            .map(String::as_str)
+            .rev()
             .filter(|l| !l.trim().is_empty())
-            .collect();
+        {
+            let l = clip_chars(l, DETAIL_LINE);
+            let n = l.chars().count();
+            if n > room {
+                break;
+            }
+            room -= n;
+            tail.push(l);
+        }
+        tail.reverse();
         let mut out = String::new();
         if !tail.is_empty() {
             out.push_str(&format!("\n  last output:\n    {}", tail.join("\n    ")));

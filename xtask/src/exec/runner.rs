@@ -6,12 +6,13 @@
 use std::cell::Cell;
 use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::Sender;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::retry::sleep_unless_signalled;
 use super::watch::StepWatch;
 use super::{signals, Event};
+use crate::docker::said::{Listener, Said};
 use crate::docker::{self, process};
 
 /// Runs docker commands for one step and reports their output.
@@ -29,11 +30,16 @@ pub struct Runner<'a> {
     /// The last command was ended for want of an answer (deadline or watch): a retry would
     /// wait as long again.
     pub gave_up: Cell<bool>,
+    /// Read what docker says it did (`docker::said`): the tag the step writes and the SOURCE
+    /// it reads, when it has them.
+    pub listen: Option<(String, Option<String>)>,
 }
 
 /// What a finished command left behind.
 pub struct Output {
     pub stdout: String,
+    /// What docker's output said it pushed or built (empty without `listen`).
+    pub said: Said,
 }
 
 impl Runner<'_> {
@@ -50,7 +56,17 @@ impl Runner<'_> {
     ) -> Result<Output, (String, Vec<String>)> {
         let tx = self.tx.clone();
         let step = self.step;
+        let listener = self
+            .listen
+            .as_ref()
+            .map(|(tag, source)| Arc::new(Mutex::new(Listener::new(tag, source.as_deref()))));
+        let heard = listener.clone();
         let sink: process::LineSink = Arc::new(move |text, stderr| {
+            if let Some(l) = &heard {
+                if let Ok(mut l) = l.lock() {
+                    l.line(&text);
+                }
+            }
             let _ = tx.send(Event::Line { step, text, stderr });
         });
         let check = |silent| self.watch.check(silent);
@@ -75,7 +91,12 @@ impl Runner<'_> {
             process::Exit::TimedOut | process::Exit::Abandoned(_)
         ));
         match f.exit {
-            process::Exit::Success => Ok(Output { stdout: f.stdout }),
+            process::Exit::Success => Ok(Output {
+                stdout: f.stdout,
+                said: listener
+                    .and_then(|l| l.lock().ok().map(|l| l.said.clone()))
+                    .unwrap_or_default(),
+            }),
             process::Exit::Failed(status) => Err((format!("docker exited with {status}"), f.tail)),
             process::Exit::TimedOut => {
                 let reference = argv.last().map(String::as_str).unwrap_or_default();
@@ -110,6 +131,7 @@ impl Runner<'_> {
     ) -> Result<Output, String> {
         let mut wait = backoff;
         let mut attempt = 0;
+        let mut said_before: Option<String> = None;
         loop {
             match self.run(argv, false, None) {
                 Ok(out) => return Ok(out),
@@ -120,6 +142,16 @@ impl Runner<'_> {
                     }) else {
                         return Err(msg);
                     };
+                    // A server error that comes back word for word is the server's state, not
+                    // a passing fault (a full disk, a broken storage driver): once is enough.
+                    let said = tail.iter().rev().find(|l| !l.trim().is_empty()).cloned();
+                    if reason == super::retry::SERVER_ERROR && said.is_some() && said == said_before
+                    {
+                        return Err(format!(
+                            "{msg}; not retrying: the registry answered the same server error twice, which a passing fault would not"
+                        ));
+                    }
+                    said_before = said;
                     if let Some(why) = self.watch.registry_silent() {
                         return Err(format!("{why}; not retrying ({msg})"));
                     }
@@ -171,6 +203,7 @@ mod tests {
             watch: &watch,
             stop: &STOP,
             gave_up: Cell::new(false),
+            listen: None,
         };
         let argv = |f: &str| vec!["touch".to_string(), dir.join(f).display().to_string()];
         assert!(runner.run(&argv("before"), false, None).is_ok());

@@ -66,11 +66,7 @@ pub fn folder_digest(dir: &Path) -> anyhow::Result<String> {
     for (rel, entry) in entries {
         match entry {
             // Regular files hash as they always have, so existing labels still match.
-            Entry::File(p) => {
-                let data = read_regular(&p)?;
-                h.update(format!("{rel}\0{}\0", data.len()).as_bytes());
-                h.update(&data);
-            }
+            Entry::File(p) => hash_regular(&rel, &p, &mut h)?,
             Entry::Link(target) => h.update(format!("{rel}\0link\0{target}\0").as_bytes()),
             Entry::Special(what) => h.update(format!("{rel}\0{what}\0").as_bytes()),
         }
@@ -78,19 +74,41 @@ pub fn folder_digest(dir: &Path) -> anyhow::Result<String> {
     Ok(h.finish())
 }
 
-/// A regular file's content, checked again on the open handle: a file swapped for a FIFO
-/// since the folder was listed is refused, not read.
-fn read_regular(p: &Path) -> anyhow::Result<Vec<u8>> {
+/// How much of a file is in memory at once while it is hashed: a 2 GB payload costs this, not
+/// 2 GB (issue 19 §6).
+const CHUNK: usize = 64 * 1024;
+
+/// Hashes a regular file as `rel \0 size \0 content` (as it always has been, so existing
+/// labels still match), streamed in `CHUNK`s. Checked on the open handle: a file swapped for
+/// a FIFO since the folder was listed is refused, not read; one whose size changes while it is
+/// read is refused too (its digest would describe neither version).
+fn hash_regular(rel: &str, p: &Path, h: &mut Sha256) -> anyhow::Result<()> {
     use std::io::Read;
     let mut f = fs::File::open(p).with_context(|| format!("reading {}", p.display()))?;
     let meta = f
         .metadata()
         .with_context(|| format!("reading {}", p.display()))?;
     anyhow::ensure!(meta.is_file(), "{} changed while it was read", p.display());
-    let mut data = Vec::with_capacity(meta.len() as usize);
-    f.read_to_end(&mut data)
-        .with_context(|| format!("reading {}", p.display()))?;
-    Ok(data)
+    h.update(format!("{rel}\0{}\0", meta.len()).as_bytes());
+    let mut buf = vec![0u8; CHUNK];
+    let mut read = 0u64;
+    loop {
+        let n = match f.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e).with_context(|| format!("reading {}", p.display())),
+        };
+        read += n as u64;
+        anyhow::ensure!(read <= meta.len(), "{} grew while it was read", p.display());
+        h.update(&buf[..n]);
+    }
+    anyhow::ensure!(
+        read == meta.len(),
+        "{} shrank while it was read",
+        p.display()
+    );
+    Ok(())
 }
 
 /// The images a build of `img` starts from (see `Dockerfile::external_bases`). An unreadable
@@ -151,6 +169,33 @@ mod tests {
         let with_fifo = folder_digest(&d).expect("digest with a fifo");
         assert_ne!(plain, with_fifo);
         let _ = fs::remove_dir_all(&d);
+    }
+
+    /// Peak resident memory of this process (VmHWM), in KiB.
+    fn peak_kib() -> u64 {
+        let status = std::fs::read_to_string("/proc/self/status").expect("status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmHWM")
+    }
+
+    #[test]
+    fn a_big_file_is_hashed_as_a_stream() {
+        // 16 MiB, sparse: reading it whole (as before, issue 19 §6) raises the peak by 16 MiB.
+        let d = folder("big");
+        let f = std::fs::File::create(d.join("payload.bin")).expect("create");
+        f.set_len(16 << 20).expect("set_len");
+        drop(f);
+        let before = peak_kib();
+        folder_digest(&d).expect("digest");
+        let grew = peak_kib().saturating_sub(before);
+        assert!(
+            grew < 8 << 10,
+            "hashing 16 MiB raised the peak by {grew} KiB"
+        );
+        let _ = std::fs::remove_dir_all(&d);
     }
 
     #[test]

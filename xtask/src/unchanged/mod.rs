@@ -149,21 +149,13 @@ pub fn probe(
     Ok(probe)
 }
 
-/// Runs `f` on every item at once, one thread each (they wait on the registry, not the CPU).
+/// Runs `f` on every item, a few at once (`docker::QUERIES_AT_ONCE`: they wait on the
+/// registry, not the CPU, and registries rate-limit).
 fn parallel<I: Sync, T: Send>(
     items: &[I],
     f: impl Fn(&I) -> Result<T, String> + Sync,
 ) -> Vec<Result<T, String>> {
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items.iter().map(|i| scope.spawn(|| f(i))).collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err("probe thread panicked".into()))
-            })
-            .collect()
-    })
+    crate::docker::at_most(crate::docker::QUERIES_AT_ONCE, items, f)
 }
 
 /// Puts the resolved digests into the steps' inputs labels and marks unchanged steps

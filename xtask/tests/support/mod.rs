@@ -97,8 +97,11 @@ impl World {
     }
 
     /// bin/docker: appends its argv (unit-separated) as one line to docker.log. Answers
-    /// `buildx imagetools inspect --format '{{json .Manifest}}' TAG` with a descriptor whose
-    /// digest is sha256(TAG), or "not found" when TAG holds FAKE_REGISTRY_MISSING. Fails with
+    /// `buildx imagetools inspect --format '{{json .Manifest}}' TAG` with a descriptor of what
+    /// the fake registry holds there — the digest docker last said it pushed to TAG, else
+    /// sha256(TAG) — or "not found" when TAG holds FAKE_REGISTRY_MISSING, or another digest
+    /// when it holds FAKE_REGISTRY_MOVED (another run pushed over it). Pushes print their
+    /// digest as docker does (`docker push`, buildx's registry output, imagetools create). Fails with
     /// exit 1 when FAKE_DOCKER_FAIL is a substring of " argv "; `buildx version` fails when
     /// FAKE_NO_BUILDX is set; sleeps FAKE_DOCKER_SLEEP seconds when " argv " holds one of the
     /// `|`-separated FAKE_DOCKER_SLEEP_ON (default " build "), silently after one line on stderr
@@ -115,21 +118,30 @@ impl World {
     /// FAKE_DOCKER_HOOK names a bash file sourced first (after logging), for a test that
     /// needs answers (it `exit`s for the calls it handles).
     fn fake_docker(&self) {
-        let script = r#"#!/bin/bash
+        let script = r##"#!/bin/bash
 # One write per call, so concurrent calls never interleave within a line.
 line=$(printf '%s\x1f' "$@"); printf '%s\n' "$line" >> "$FAKE_DOCKER_LOG"
 if [[ -n "${FAKE_DOCKER_HOOK:-}" ]]; then source "$FAKE_DOCKER_HOOK"; fi
 if [[ "$1 $2" == "buildx version" && -n "${FAKE_NO_BUILDX:-}" ]]; then
   echo "docker: 'buildx' is not a docker command." >&2; exit 1
 fi
+# What the fake registry holds at a tag: the digest last pushed to it (docker.log.tags), else
+# sha256(tag); "sha256(moved tag)" when the tag holds FAKE_REGISTRY_MOVED (another run).
+holds() {
+  if [[ -n "${FAKE_REGISTRY_MOVED:-}" && "$1" == *"$FAKE_REGISTRY_MOVED"* ]]; then
+    sum=$(printf 'moved %s' "$1" | sha256sum); echo "sha256:${sum%% *}"; return
+  fi
+  got=$(grep -F -- "$1 " "$FAKE_DOCKER_LOG.tags" 2>/dev/null | grep -- "^$1 " | tail -n 1)
+  if [[ -n $got ]]; then echo "${got##* }"; return; fi
+  sum=$(printf '%s' "$1" | sha256sum); echo "sha256:${sum%% *}"
+}
 if [[ "$1 $2 $3 $4 $5" == "buildx imagetools inspect --format {{json .Manifest}}" ]]; then
-  # The registry's answer for a tag: a descriptor whose digest is sha256(tag), or "not
-  # found" when the tag holds FAKE_REGISTRY_MISSING.
+  # The registry's answer for a tag: a descriptor of what it holds, or "not found" when the
+  # tag holds FAKE_REGISTRY_MISSING.
   if [[ -n "${FAKE_REGISTRY_MISSING:-}" && "$6" == *"$FAKE_REGISTRY_MISSING"* ]]; then
     echo "ERROR: $6: not found" >&2; exit 1
   fi
-  sum=$(printf '%s' "$6" | sha256sum); sum=${sum%% *}
-  printf '{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"sha256:%s","size":1}\n' "$sum"
+  printf '{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"%s","size":1}\n' "$(holds "$6")"
   exit 0
 fi
 if [[ -n "${FAKE_DOCKER_RENDEZVOUS:-}" && " $* " == *" build "* ]]; then
@@ -181,8 +193,24 @@ fi
 if [[ -n "${FAKE_DOCKER_JSON_ON:-}" && " $* " == *"$FAKE_DOCKER_JSON_ON"* ]]; then
   printf '%s\n' "$FAKE_DOCKER_JSON"; exit 0
 fi
+# What docker prints about what it pushed (exec::owned reads it): `docker push` its digest
+# line, buildx's registry output its "pushing manifest for", imagetools create its "pushing
+# … to"; the pushed digest is what the fake registry then holds (a copy: its source's).
+tag=; prev=; for a in "$@"; do [[ $prev == -t ]] && tag=$a; prev=$a; done
+sum=$(printf '%s' "${tag:-${@: -1}}" | sha256sum); sum="sha256:${sum%% *}"
+if [[ " $* " == *" push "* && -z $tag ]]; then
+  echo "${@: -1}" | sed 's/.*://' | tr -d '\n'; echo ": digest: $sum size: 1"
+  printf '%s %s\n' "${@: -1}" "$sum" >> "$FAKE_DOCKER_LOG.tags"
+elif [[ "$1" == buildx && " $* " == *" --output=type=registry "* && -n $tag ]]; then
+  echo "#9 pushing manifest for $tag@$sum 0.0s done" >&2
+  printf '%s %s\n' "$tag" "$sum" >> "$FAKE_DOCKER_LOG.tags"
+elif [[ "$1 $2 $3" == "buildx imagetools create" && -n $tag ]]; then
+  (( $# == 6 )) && [[ "$6" != "{"* ]] && sum=$(holds "$6")
+  echo "#1 0.000 pushing $sum to $tag" >&2
+  printf '%s %s\n' "$tag" "$sum" >> "$FAKE_DOCKER_LOG.tags"
+fi
 echo "fake docker: $1 $2 ok"
-"#;
+"##;
         let p = self.bin().join("docker");
         write(&p, script);
         fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).expect("chmod");
@@ -194,11 +222,13 @@ echo "fake docker: $1 $2 ok"
     }
 
     /// The recorded calls that change something (everything but read-only queries: the
-    /// buildx check and the node probe).
+    /// buildx check, the node probe and the registry's answers).
     pub fn mutating_calls(&self) -> Vec<Vec<String>> {
         self.calls()
             .into_iter()
             .filter(|c| !(c.len() >= 2 && c[0] == "buildx" && c[1] == "version"))
+            // The registry's answers (the read-back before exit 0, the report's digests).
+            .filter(|c| !(c.len() >= 3 && c[..3] == ["buildx", "imagetools", "inspect"]))
             .filter(|c| {
                 !c.windows(2)
                     .any(|w| w[0] == "version" && w[1] == "--format")

@@ -10,16 +10,11 @@
 use std::path::Path;
 use std::time::Duration;
 
-use serde_json::Value;
-
 use super::State;
 use super::{Digest, Run};
-use crate::docker;
+use crate::docker::{self, QUERIES_AT_ONCE};
 use crate::exec::term::write_line;
 use crate::plan::Kind;
-
-/// Questions in flight at once.
-const AT_ONCE: usize = 8;
 
 /// One entry per step: the digest its pushed tag has now, or why the report has none. Each
 /// answer may take `timeout` (REGISTRY_TIMEOUT): a dead registry must not hang the end of the
@@ -55,23 +50,11 @@ pub fn digests(docker_cli: &Path, run: &Run, timeout: Duration) -> Vec<Digest> {
             if ask.len() == 1 { "" } else { "s" }
         ),
     );
-    for batch in ask.chunks(AT_ONCE) {
-        let answers: Vec<Digest> = std::thread::scope(|scope| {
-            let handles: Vec<_> = batch
-                .iter()
-                .map(|&i| {
-                    let tag = &run.plan.steps[i].tag;
-                    scope.spawn(move || resolve(docker_cli, tag, timeout))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|_| Err("lookup panicked".into())))
-                .collect()
-        });
-        for (&i, a) in batch.iter().zip(answers) {
-            out[i] = a;
-        }
+    let answers = docker::at_most(QUERIES_AT_ONCE, &ask, |&i| {
+        resolve(docker_cli, &run.plan.steps[i].tag, timeout)
+    });
+    for (&i, a) in ask.iter().zip(answers) {
+        out[i] = a;
     }
     out
 }
@@ -83,22 +66,12 @@ fn resolve(docker_cli: &Path, tag: &str, timeout: Duration) -> Digest {
         let line: String = line.chars().take(200).collect();
         format!("the registry did not say: {line}")
     };
-    let out =
-        docker::ask_registry(docker_cli, &docker::inspect_descriptor(tag), timeout).map_err(why)?;
-    digest_of(&out).ok_or_else(|| why(format!("unexpected answer {:?}", out.trim())))
-}
-
-/// The `digest` of the descriptor docker printed, when it is a sha256 digest.
-fn digest_of(answer: &str) -> Option<String> {
-    let v: Value = serde_json::from_str(answer.trim()).ok()?;
-    let d = v["digest"].as_str()?;
-    let hex = d.strip_prefix("sha256:")?;
-    (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then(|| d.to_string())
+    docker::tag_digest(docker_cli, tag, timeout).map_err(why)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::digest_of;
+    use crate::docker::oci::descriptor_digest as digest_of;
 
     #[test]
     fn reads_the_descriptor_digest() {
