@@ -6,26 +6,15 @@
 
 mod node;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::time::Duration;
 
 use crate::certs;
 use crate::config::{Node, Nodes};
-use crate::docker::{self, Answer};
+use crate::docker::{self, Answer, Client};
 use crate::error::BadInput;
 use crate::plan::Plan;
 pub use node::{ask as ask_node, node_says, probe as probe_nodes, undecided};
-
-/// The docker CLI, found on PATH. Missing is bad input (exit 2): nothing can run.
-pub fn find_docker() -> anyhow::Result<PathBuf> {
-    which::which("docker").map_err(|_| {
-        BadInput::new(
-            "PATH",
-            std::env::var("PATH").unwrap_or_default(),
-            "no docker CLI found on it",
-            "install the docker CLI (e.g. apt-get install docker-cli / docker.io) or put it on PATH",
-        )
-    })
-}
 
 /// The install hint for a missing buildx plugin.
 pub const BUILDX_HINT: &str =
@@ -33,12 +22,12 @@ pub const BUILDX_HINT: &str =
 
 /// `docker buildx version`: the plugin's version line; missing buildx is bad input for the
 /// targets that need it.
-pub fn buildx(docker: &Path) -> anyhow::Result<String> {
-    match docker::query(docker, &docker::buildx_version(), None) {
+pub fn buildx(docker: &Client) -> anyhow::Result<String> {
+    match docker.query(&docker::buildx_version(), None) {
         Answer::Ok(v) => Ok(v.trim().to_string()),
         _ => Err(BadInput::new(
             "docker buildx",
-            docker.display().to_string(),
+            docker.path.display().to_string(),
             "`docker buildx version` failed: the buildx plugin is missing",
             BUILDX_HINT,
         )),
@@ -57,9 +46,9 @@ pub fn nodes_of<'a>(nodes: &'a Nodes, plan: &Plan) -> Vec<&'a Node> {
 
 /// The checks a run makes before starting (no network, no cargo): the docker CLI, and per
 /// node the cert files sound with a readable key (`certs::examine`, the check doctor makes).
-/// A key readable by others is a warning. Returns the docker CLI it found, for the run.
-pub fn local(nodes: &Nodes, plan: &Plan) -> anyhow::Result<PathBuf> {
-    let docker_cli = find_docker()?;
+/// A key readable by others is a warning. Returns the docker client it found, for the run.
+pub fn local(nodes: &Nodes, plan: &Plan, registry_timeout: Duration) -> anyhow::Result<Client> {
+    let docker_cli = Client::find(registry_timeout)?;
     let mut seen: Vec<&Path> = Vec::new();
     for node in nodes_of(nodes, plan) {
         // Nodes often share one cert folder: check (and warn about) each folder once.

@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use super::Planning;
 use crate::config::{check_certs, DryRunArgs, Node, Output, RunSettings};
+use crate::docker::Client;
 use crate::error::BadInput;
 use crate::exec::{self, report, term};
 use crate::images::Image;
@@ -51,7 +52,7 @@ pub fn run(input: Input) -> anyhow::Result<()> {
     if plan.uses_nodes() {
         p.nodes.require()?;
     }
-    let docker = preflight::local(&p.nodes, &plan)?;
+    let docker = preflight::local(&p.nodes, &plan, p.registry.timeout)?;
     let started = SystemTime::now();
     // Every output path is checked before the first step: a run that published everything
     // must not fail for a report or log it cannot write.
@@ -91,7 +92,7 @@ pub fn run(input: Input) -> anyhow::Result<()> {
         outcome: &outcome,
         log_dir: log_dir.as_deref(),
     };
-    let digests = report::digests(&docker, &run, p.registry.timeout);
+    let digests = report::digests(docker.registry(), &run);
     // Written as the executor writes: a closed stderr (`2>&1 | head`) is no reason to panic.
     match report::write(path, &report::document(&run, &digests)) {
         Ok(()) => {
@@ -148,7 +149,7 @@ fn execute(
     input: &Input,
     images: &[Image],
     plan: &mut Plan,
-    docker: &Path,
+    docker: &Client,
     log_dir: Option<&Path>,
     states: &mut Vec<exec::State>,
 ) -> anyhow::Result<()> {
@@ -168,7 +169,7 @@ fn execute(
             s.spawn(|| preflight::probe_nodes(docker, p.nodes.timeout, &nodes, &mut probed));
         let probe = p
             .skip_unchanged
-            .then(|| unchanged::probe(docker, images, plan, p.registry.timeout));
+            .then(|| unchanged::probe(docker.registry(), images, plan));
         (buildx.join(), decided.join(), probe)
     });
     buildx.map_err(|_| anyhow::anyhow!("the buildx check panicked"))??;
@@ -182,7 +183,7 @@ fn execute(
     exec::run(
         plan,
         &exec::Options {
-            docker: docker.to_path_buf(),
+            docker: docker.clone(),
             limits,
             retries: settings.retries,
             backoff: Duration::from_secs(1),
@@ -221,7 +222,7 @@ fn decide_for_dry_run(p: &Planning, plan: &mut plan::Plan) -> anyhow::Result<()>
     if ready.is_empty() {
         return Ok(());
     }
-    let docker = preflight::find_docker()?;
+    let docker = Client::find(p.registry.timeout)?;
     let decided = preflight::probe_nodes(&docker, p.nodes.timeout, &ready, plan)?;
     show(true, &decided);
     Ok(())

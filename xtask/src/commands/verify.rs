@@ -5,14 +5,11 @@
 //! (`buildx imagetools`, so docker's own credentials), and prints a table (`--json`: rows and
 //! a summary). Exit 1 names every wrong tag.
 
-use std::path::Path;
-use std::time::Duration;
-
 use serde_json::{json, Value};
 
 use super::Planning;
 use crate::docker::oci::short_digest;
-use crate::docker::{self, resolve};
+use crate::docker::{resolve, Client, Registry};
 use crate::error::{print, StepFailed};
 use crate::plan::{Action, Kind, ListSpec, Plan};
 use crate::preflight;
@@ -27,9 +24,9 @@ struct Row {
 
 pub fn run(planning: Planning, as_json: bool) -> anyhow::Result<()> {
     let (_, plan) = planning.plan(Planning::as_they_are())?;
-    let docker_cli = preflight::find_docker()?;
-    preflight::buildx(&docker_cli)?;
-    let rows = check(&docker_cli, &plan, planning.registry.timeout);
+    let docker = Client::find(planning.registry.timeout)?;
+    preflight::buildx(&docker)?;
+    let rows = check(docker.registry(), &plan);
     if as_json {
         print(&format!(
             "{}\n",
@@ -60,7 +57,7 @@ pub fn run(planning: Planning, as_json: bool) -> anyhow::Result<()> {
 /// (`docker::QUERIES_AT_ONCE`; registries rate-limit), each query within `timeout`
 /// (REGISTRY_TIMEOUT): a registry that does not answer costs one timeout per round of queries,
 /// not one per tag.
-fn check(docker: &Path, plan: &Plan, timeout: Duration) -> Vec<Row> {
+fn check(registry: Registry, plan: &Plan) -> Vec<Row> {
     let steps: Vec<&crate::plan::Step> = plan
         .steps
         .iter()
@@ -68,9 +65,9 @@ fn check(docker: &Path, plan: &Plan, timeout: Duration) -> Vec<Row> {
         .collect();
     crate::docker::at_most(crate::docker::QUERIES_AT_ONCE, &steps, |step| {
         match (step.kind(), &step.action) {
-            (Kind::Push, _) => check_image(docker, &step.tag, "windows/amd64", timeout),
-            (Kind::List, Action::List(spec)) => check_list(docker, spec, timeout),
-            _ => check_image(docker, &step.tag, "linux/amd64", timeout),
+            (Kind::Push, _) => check_image(registry, &step.tag, "windows/amd64"),
+            (Kind::List, Action::List(spec)) => check_list(registry, spec),
+            _ => check_image(registry, &step.tag, "linux/amd64"),
         }
     })
 }
@@ -131,12 +128,10 @@ fn json(plan: &Plan, rows: &[Row]) -> Value {
     })
 }
 
-fn check_image(docker: &Path, tag: &str, want: &str, timeout: Duration) -> Row {
-    let found = match docker::ask_registry(docker, &docker::inspect_config(tag), timeout) {
-        Err(e) => Err(short(&e)),
-        Ok(text) => serde_json::from_str::<Value>(&text)
-            .map(|v| platforms(&v).join(", "))
-            .map_err(|e| format!("unreadable answer: {e}")),
+fn check_image(registry: Registry, tag: &str, want: &str) -> Row {
+    let found = match registry.config(tag) {
+        Err(e) => Err(short(e.message())),
+        Ok(v) => Ok(platforms(&v).join(", ")),
     };
     let (found, ok) = match found {
         Ok(f) => {
@@ -174,7 +169,7 @@ fn platforms(v: &Value) -> Vec<String> {
 /// A list is right when it references exactly the manifests its per-version tags hold now,
 /// each with the os.version that image must carry, one entry per Windows build — the same
 /// judgement the list step and skip-unchanged make (`ListSpec::problems`).
-fn check_list(docker: &Path, spec: &ListSpec, timeout: Duration) -> Row {
+fn check_list(registry: Registry, spec: &ListSpec) -> Row {
     let oses: Vec<&str> = spec.entries.iter().map(|e| e.os.as_str()).collect();
     let expected = format!("list: {} tags' manifests, os.version each", oses.join(" "));
     let row = |found: String, ok: bool| Row {
@@ -183,7 +178,7 @@ fn check_list(docker: &Path, spec: &ListSpec, timeout: Duration) -> Row {
         found,
         ok,
     };
-    let ask = |argv: &[String]| docker::ask_registry(docker, argv, timeout);
+    let ask = registry.asker();
     let found = match resolve::list(&ask, &spec.list) {
         Ok(f) => f,
         Err(e) => return row(short(&e), false),

@@ -10,8 +10,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::oci::{self, Descriptor, ListItem};
-use super::{inspect_config, inspect_descriptor, inspect_raw, query, registry_silent, Answer};
+use super::oci;
+use super::{inspect_config, inspect_descriptor, query, registry_silent, Answer};
+use crate::error::BadInput;
 
 /// The docker CLI to run, and the registry deadline (REGISTRY_TIMEOUT).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +51,19 @@ impl From<Unread> for String {
 }
 
 impl Client {
+    /// The docker CLI on PATH. Missing is bad input (exit 2): nothing can run.
+    pub fn find(registry_timeout: Duration) -> anyhow::Result<Client> {
+        let path = which::which("docker").map_err(|_| {
+            BadInput::new(
+                "PATH",
+                std::env::var("PATH").unwrap_or_default(),
+                "no docker CLI found on it",
+                "install the docker CLI (e.g. apt-get install docker-cli / docker.io) or put it on PATH",
+            )
+        })?;
+        Ok(Client::new(&path, registry_timeout))
+    }
+
     pub fn new(path: &Path, registry_timeout: Duration) -> Client {
         Client {
             path: path.to_path_buf(),
@@ -95,21 +109,12 @@ impl Registry<'_> {
             .map_err(|e| Unread::Said(format!("docker's answer is not JSON: {e}")))
     }
 
-    /// The descriptor REFERENCE resolves to now (an index's or a manifest's), as docker prints it.
-    pub fn manifest(&self, reference: &str) -> Result<Value, Unread> {
-        self.json(&inspect_descriptor(reference))
-    }
-
-    /// The digest REFERENCE resolves to now: the one place "the digest of a tag now" is read.
+    /// The digest REFERENCE resolves to now (what a consumer pulling it gets): the one place
+    /// "the digest of a tag now" is read.
     pub fn digest(&self, reference: &str) -> Result<String, Unread> {
-        let v = self.manifest(reference)?;
-        digest_of(&v).ok_or_else(|| Unread::Said("no sha256 digest in docker's answer".into()))
-    }
-
-    /// The Windows manifest TAG points at now (an index's windows/amd64 entry, or the manifest).
-    pub fn windows_descriptor(&self, tag: &str) -> Result<Descriptor, String> {
-        let v = self.manifest(tag).map_err(|e| format!("{tag}: {e}"))?;
-        oci::image_descriptor(&v).map_err(|e| format!("{tag}: {e}"))
+        let out = self.ask(&inspect_descriptor(reference))?;
+        oci::descriptor_digest(&out)
+            .ok_or_else(|| Unread::Said(format!("unexpected answer {:?}", out.trim())))
     }
 
     /// The image config of REFERENCE (a platform-keyed map of configs for an index).
@@ -127,28 +132,10 @@ impl Registry<'_> {
         }
     }
 
-    /// The raw manifest or index at REFERENCE.
-    pub fn raw(&self, reference: &str) -> Result<Value, Unread> {
-        self.json(&inspect_raw(reference))
-    }
-
-    /// The image entries of the list at TAG (attestations skipped).
-    pub fn list(&self, tag: &str) -> Result<Vec<ListItem>, String> {
-        oci::list_items(&self.raw(tag)?)
-    }
-
     /// This registry as the `Ask` the resolve functions take.
     pub fn asker(&self) -> impl Fn(&[String]) -> Result<String, String> + '_ {
         move |argv: &[String]| self.ask(argv).map_err(String::from)
     }
-}
-
-/// The `digest` of a descriptor docker printed, when it is a sha256 digest.
-pub fn digest_of(v: &Value) -> Option<String> {
-    v["digest"]
-        .as_str()
-        .filter(|d| d.starts_with("sha256:"))
-        .map(String::from)
 }
 
 #[cfg(test)]
@@ -170,12 +157,5 @@ mod tests {
         let c = Client::new(&f, Duration::from_secs(5));
         assert!(matches!(c.registry().digest("x"), Err(Unread::Said(_))));
         assert_eq!(c.registry().label("x", "k"), Ok(None));
-    }
-
-    #[test]
-    fn reads_the_descriptor_digest() {
-        let v: Value = serde_json::from_str(r#"{"digest":"sha256:ab","size":1}"#).unwrap();
-        assert_eq!(digest_of(&v).as_deref(), Some("sha256:ab"));
-        assert_eq!(digest_of(&Value::Null), None);
     }
 }

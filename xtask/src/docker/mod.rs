@@ -14,6 +14,7 @@ use std::path::Path;
 use std::time::Duration;
 
 pub use argv::*;
+pub use client::{Client, Registry, Unread};
 
 /// What a read-only query came to.
 #[derive(Debug)]
@@ -48,28 +49,6 @@ pub fn query(docker: &Path, argv: &[String], deadline: Option<Duration>) -> Answ
             Answer::Failed(f.stdout.trim().to_string())
         }
         process::Exit::Failed(_) => Answer::Failed(f.stderr.trim().to_string()),
-    }
-}
-
-impl Answer {
-    /// Ok(stdout) or Err(why), for callers that treat a timeout as any other failure.
-    pub fn result(self) -> Result<String, String> {
-        match self {
-            Answer::Ok(s) => Ok(s),
-            Answer::Failed(e) => Err(e),
-            Answer::TimedOut => Err("no answer in time".into()),
-        }
-    }
-}
-
-/// A read-only registry query within `limit` (REGISTRY_TIMEOUT): its stdout, or why not. The
-/// query's last word is the reference asked about (as every query of `argv` has it), so a
-/// timeout names that reference's registry (`registry_silent`).
-pub fn ask_registry(docker: &Path, argv: &[String], limit: Duration) -> Result<String, String> {
-    let reference = argv.last().map(String::as_str).unwrap_or_default();
-    match query(docker, argv, Some(limit)) {
-        Answer::TimedOut => Err(registry_silent(reference, limit)),
-        other => other.result(),
     }
 }
 
@@ -140,13 +119,6 @@ pub fn at_most<T: Sync, R: Send>(
         .into_iter()
         .flatten()
         .collect()
-}
-
-/// The digest TAG resolves to in its registry now (what a consumer pulling it gets), within
-/// `limit`: Err is what docker said instead.
-pub fn tag_digest(docker: &Path, tag: &str, limit: Duration) -> Result<String, String> {
-    let out = ask_registry(docker, &inspect_descriptor(tag), limit)?;
-    oci::descriptor_digest(&out).ok_or_else(|| format!("unexpected answer {:?}", out.trim()))
 }
 
 /// The registry a reference names, as docker reads it: its first component when that looks

@@ -32,6 +32,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::docker::said::Said;
+use crate::docker::Client;
 use crate::error::{Interrupted, StepFailed};
 use crate::plan::{Action, Kind, Plan, Step};
 pub use logs::{folder as log_folder, prepare as prepare_logs};
@@ -47,7 +48,8 @@ use watch::{StepWatch, Timeouts};
 /// How the executor behaves; the plan says what it runs.
 #[derive(Debug, Clone)]
 pub struct Options {
-    pub docker: PathBuf,
+    /// The docker client every step's commands and every check go through.
+    pub docker: Client,
     /// Steps at once, overall and per lane (see `scheduler`).
     pub limits: Limits,
     /// Extra attempts after a transient registry/network error (push, list, cache build).
@@ -163,7 +165,7 @@ pub fn run(plan: &Plan, opts: &Options, ended: &mut Vec<State>) -> anyhow::Resul
     }
     // Exit 0 means done: every tag this run pushed still holds what it pushed (another run
     // may have pushed over it meanwhile).
-    owned::read_back(&opts.docker, &mine, opts.timeouts.registry).map_err(|e| StepFailed(e).into())
+    owned::read_back(opts.docker.registry(), &mine).map_err(|e| StepFailed(e).into())
 }
 
 /// Runs a step on a thread of its own. The thread waits for every docker child it starts, so
@@ -192,13 +194,13 @@ fn run_step(
     tx: &Sender<Event>,
 ) -> Result<Said, String> {
     let watch = StepWatch {
-        docker: &opts.docker,
+        docker: &opts.docker.path,
         timeouts: opts.timeouts,
         node: step.remote_node(),
         registry: (step.kind() != Kind::Build || pushes).then_some(step.tag.as_str()),
     };
     let runner = Runner {
-        docker: &opts.docker,
+        docker: &opts.docker.path,
         step: step.id - 1,
         tx,
         registry_timeout: opts.timeouts.registry,

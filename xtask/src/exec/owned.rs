@@ -9,11 +9,9 @@
 //! naming the tags and what they hold now.
 
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::time::Duration;
 
 use crate::docker::said::Said;
-use crate::docker::{self, QUERIES_AT_ONCE};
+use crate::docker::{self, Registry, QUERIES_AT_ONCE};
 use crate::exec::term::write_line;
 use crate::plan::{Action, Kind, Step};
 
@@ -106,9 +104,9 @@ pub fn judge(step: &Step, said: Said, mine: &Mine) -> Result<Said, String> {
 }
 
 /// Reads back every tag this run pushed (at most `QUERIES_AT_ONCE` queries at once, each
-/// within `timeout`): Err names each tag that holds something else now, and each that could
+/// within the registry deadline): Err names each tag that holds something else now, and each that could
 /// not be read.
-pub fn read_back(docker_cli: &Path, mine: &Mine, timeout: Duration) -> Result<(), String> {
+pub fn read_back(registry: Registry, mine: &Mine) -> Result<(), String> {
     if mine.pushed.is_empty() {
         return Ok(());
     }
@@ -121,9 +119,7 @@ pub fn read_back(docker_cli: &Path, mine: &Mine, timeout: Duration) -> Result<()
             if tags.len() == 1 { "" } else { "s" }
         ),
     );
-    let now = docker::at_most(QUERIES_AT_ONCE, &tags, |(tag, _)| {
-        docker::tag_digest(docker_cli, tag, timeout)
-    });
+    let now = docker::at_most(QUERIES_AT_ONCE, &tags, |(tag, _)| registry.digest(tag));
     let mut replaced = Vec::new();
     let mut unread = Vec::new();
     for ((tag, ours), now) in tags.iter().zip(now) {

@@ -3,13 +3,13 @@
 //! that does not answer ends the run before any build (exit 1, naming the node, the wait
 //! and the variable); what the nodes say decides each build's isolation (`plan::resolve_isolation`).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::config::Node;
-use crate::docker::{self, Answer};
+use crate::docker::{self, Answer, Client};
 use crate::plan::{self, Action, BuildIsolation, Decided, NodeSays, Plan};
 
 /// What `docker version --format '{{json .Server}}'` says about a node's OS.
@@ -27,8 +27,8 @@ pub fn node_says(server: &Value) -> NodeSays {
 
 /// Asks the node its daemon's version, OS and kernel, within `deadline`: the `Server` object,
 /// or why not (None: no answer in time).
-pub fn ask(docker: &Path, node: &Node, deadline: Duration) -> Result<Value, Option<String>> {
-    match docker::query(docker, &docker::node_version(node), Some(deadline)) {
+pub fn ask(docker: &Client, node: &Node, deadline: Duration) -> Result<Value, Option<String>> {
+    match docker.query(&docker::node_version(node), Some(deadline)) {
         Answer::Ok(out) => match serde_json::from_str::<Value>(out.trim()) {
             Ok(v) if v.is_object() => Ok(v),
             _ => Err(Some(format!(
@@ -58,7 +58,7 @@ pub fn undecided(plan: &Plan) -> bool {
 /// build's isolation in `plan`. Err: a node that did not answer (exit 1), or a release its
 /// node cannot run (bad input, exit 2) — either way before any build.
 pub fn probe(
-    docker: &Path,
+    docker: &Client,
     wait: Duration,
     nodes: &[&Node],
     plan: &mut Plan,

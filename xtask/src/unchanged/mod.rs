@@ -9,13 +9,9 @@ mod inputs;
 mod sha256;
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::Mutex;
-use std::time::Duration;
 
-use serde_json::Value;
-
-use crate::docker::{self, resolve};
+use crate::docker::{resolve, Registry, Unread};
 use crate::images::Image;
 use crate::plan::{self, Action, ListSpec, Plan, INPUTS_LABEL};
 use inputs::{bases, folder_digest};
@@ -39,12 +35,7 @@ pub struct Probe {
 /// Read-only docker calls only, all of a kind at once: a re-run with nothing changed costs
 /// about two registry round trips, not one per tag. Each query is given `timeout`
 /// (REGISTRY_TIMEOUT); a registry that does not answer ends the run, named.
-pub fn probe(
-    docker_cli: &Path,
-    images: &[Image],
-    plan: &Plan,
-    timeout: Duration,
-) -> anyhow::Result<Probe> {
+pub fn probe(registry: Registry, images: &[Image], plan: &Plan) -> anyhow::Result<Probe> {
     // 1. What each (image, os) is built from.
     let mut inputs: Vec<(StepKey, String, Vec<String>)> = Vec::new();
     for s in &plan.steps {
@@ -80,11 +71,13 @@ pub fn probe(
     tags.sort();
     tags.dedup();
     let (digests, labels, lists_right) = std::thread::scope(|scope| {
-        let digests =
-            scope.spawn(|| parallel(&all_bases, |base| resolve(docker_cli, base, timeout)));
-        let lists_right =
-            scope.spawn(|| parallel(&lists, |spec| list_is_right(docker_cli, spec, timeout)));
-        let labels = parallel(&tags, |tag| label(docker_cli, tag, timeout));
+        let digests = scope.spawn(|| {
+            parallel(&all_bases, |base| {
+                registry.digest(base).map_err(String::from)
+            })
+        });
+        let lists_right = scope.spawn(|| parallel(&lists, |spec| list_is_right(registry, spec)));
+        let labels = parallel(&tags, |tag| registry.label(tag, INPUTS_LABEL));
         (
             digests.join().unwrap_or_default(),
             labels,
@@ -181,18 +174,16 @@ pub fn apply(plan: &mut Plan, probe: &Probe) {
 /// Whether the registry's list is exactly the list over its tags as they are now: each entry
 /// the manifest its tag holds, with the os.version that image must carry (the same reading
 /// and the same judgement as the list step's own check). Err: the registry did not answer.
-fn list_is_right(docker_cli: &Path, spec: &ListSpec, timeout: Duration) -> Result<bool, String> {
+fn list_is_right(registry: Registry, spec: &ListSpec) -> Result<bool, String> {
     let silent = Mutex::new(None);
-    let ask = |argv: &[String]| match docker::query(docker_cli, argv, Some(timeout)) {
-        docker::Answer::TimedOut => {
-            let reference = argv.last().map(String::as_str).unwrap_or_default();
-            let why = docker::registry_silent(reference, timeout);
+    let ask = |argv: &[String]| match registry.ask(argv) {
+        Err(Unread::Silent(why)) => {
             if let Ok(mut s) = silent.lock() {
                 s.get_or_insert_with(|| why.clone());
             }
             Err(why)
         }
-        answer => answer.result(),
+        other => other.map_err(String::from),
     };
     let (wanted, found) = std::thread::scope(|scope| {
         let found = scope.spawn(|| resolve::list(&ask, &spec.list));
@@ -209,29 +200,4 @@ fn list_is_right(docker_cli: &Path, spec: &ListSpec, timeout: Duration) -> Resul
         };
     };
     Ok(spec.problems(&wanted, &found).is_empty())
-}
-
-/// The digest a reference resolves to now.
-fn resolve(docker_cli: &Path, reference: &str, timeout: Duration) -> Result<String, String> {
-    let out = docker::ask_registry(docker_cli, &docker::inspect_descriptor(reference), timeout)?;
-    let v: Value =
-        serde_json::from_str(&out).map_err(|e| format!("docker's answer is not JSON: {e}"))?;
-    v["digest"]
-        .as_str()
-        .map(String::from)
-        .ok_or_else(|| "no digest in docker's answer".to_string())
-}
-
-/// The inputs label of the image at TAG, None when the tag or the label is missing; Err when
-/// the registry did not answer within `timeout`.
-fn label(docker_cli: &Path, tag: &str, timeout: Duration) -> Result<Option<String>, String> {
-    let out = match docker::query(docker_cli, &docker::inspect_config(tag), Some(timeout)) {
-        docker::Answer::Ok(out) => out,
-        docker::Answer::TimedOut => return Err(docker::registry_silent(tag, timeout)),
-        docker::Answer::Failed(_) => return Ok(None),
-    };
-    let v: Value = serde_json::from_str(&out).unwrap_or_default();
-    Ok(v["config"]["Labels"][INPUTS_LABEL]
-        .as_str()
-        .map(String::from))
 }

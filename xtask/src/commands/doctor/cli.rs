@@ -1,18 +1,16 @@
 //! Doctor's local checks: the docker CLI and its version.
 
-use std::path::Path;
-
 use super::report::{first_line, Report, Status};
 use super::QUERY_TIMEOUT;
-use crate::docker::{self, Answer};
+use crate::docker::{self, Answer, Client};
 
 /// `docker manifest annotate --os-version` arrived in docker 20.10.
 pub(super) const MIN_DOCKER: (u32, u32) = (20, 10);
 
 /// `docker --version` ≥ 20.10 (a failure only where the target annotates manifest lists).
-pub(super) fn check_cli(r: &mut Report, docker: &Path, annotates: bool) {
-    let at = docker.display();
-    match docker::query(docker, &docker::cli_version(), Some(QUERY_TIMEOUT)) {
+pub(super) fn check_cli(r: &mut Report, docker: &Client, annotates: bool) {
+    let at = docker.path.display();
+    match docker.query(&docker::cli_version(), Some(QUERY_TIMEOUT)) {
         Answer::Ok(out) => match parse_cli_version(&out) {
             Some((maj, min, text)) if (maj, min) >= MIN_DOCKER => {
                 r.add(Status::Ok, "local", "docker CLI", format!("{at}, {text}"))

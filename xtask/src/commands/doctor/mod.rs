@@ -23,6 +23,7 @@ use serde_json::Value;
 use super::Planning;
 use crate::certs::tool;
 use crate::config::Node;
+use crate::docker::Client;
 use crate::error::StepFailed;
 use crate::plan::{Kind, Plan};
 use crate::preflight::{self, nodes_of};
@@ -93,7 +94,7 @@ fn check_all(cfg: &Planning, plan: &Plan, mut r: Report) -> anyhow::Result<Repor
     let target = &plan.target;
 
     // The docker CLI.
-    let docker = match preflight::find_docker() {
+    let docker = match Client::find(cfg.registry.timeout) {
         Ok(d) => {
             let lists = plan.steps.iter().any(|s| s.kind() == Kind::List);
             cli::check_cli(&mut r, &d, lists);

@@ -2,7 +2,6 @@
 //! failure: wrong CA, wrong server name, refused client cert, node down), its OS and build,
 //! and for the release it builds the isolation a run will use, or why it cannot build it.
 
-use std::path::Path;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -10,6 +9,7 @@ use serde_json::Value;
 use super::report::{first_line, tail_after, Report, Status};
 use super::url_var;
 use crate::config::{IsolationChoice, Node};
+use crate::docker::Client;
 use crate::plan::NodeSays;
 use crate::preflight;
 use crate::windows::{decide_isolation, isolation_reason, Isolation};
@@ -38,7 +38,7 @@ pub(super) fn check_node(
     r: &mut Report,
     s: &str,
     node: &Node,
-    docker: &Path,
+    docker: &Client,
     wait: Duration,
     choice: IsolationChoice,
 ) {

@@ -1,17 +1,16 @@
 //! Doctor's registry check: a read-only lookup of a tag that surely does not exist; "not
 //! found" means the registry answered.
 
-use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use super::super::Planning;
 use super::report::{first_line, Report, Status};
-use crate::commands::Planning;
-use crate::docker::{self, Answer};
+use crate::docker::{self, Client, Unread};
 use crate::plan::Plan;
 
 /// `docker buildx imagetools inspect` of a tag that surely does not exist: "not found" means
 /// the registry answered; a connection error means it cannot be reached.
-pub(super) fn check_registry(r: &mut Report, cfg: &Planning, plan: &Plan, docker: &Path) {
+pub(super) fn check_registry(r: &mut Report, cfg: &Planning, plan: &Plan, docker: &Client) {
     let image = plan
         .steps
         .first()
@@ -32,17 +31,13 @@ pub(super) fn check_registry(r: &mut Report, cfg: &Planning, plan: &Plan, docker
         .split('/')
         .next()
         .unwrap_or(&cfg.registry.prefix);
-    let (status, detail, hint) = match docker::query(
-        docker,
-        &docker::inspect_raw(&probe),
-        Some(cfg.registry.timeout),
-    ) {
-        Answer::Ok(_) => (
+    let (status, detail, hint) = match docker.registry().ask(&docker::inspect_raw(&probe)) {
+        Ok(_) => (
             Status::Ok,
             format!("{}: reachable", cfg.registry.prefix),
             None,
         ),
-        Answer::TimedOut => (
+        Err(Unread::Silent(_)) => (
             Status::Fail,
             format!(
                 "{}: no answer within {} (limit: REGISTRY_TIMEOUT)",
@@ -51,7 +46,7 @@ pub(super) fn check_registry(r: &mut Report, cfg: &Planning, plan: &Plan, docker
             ),
             Some(format!("check REGISTRY and the network path to {host}")),
         ),
-        Answer::Failed(e) => registry_error(&e, &cfg.registry.prefix, host),
+        Err(Unread::Said(e)) => registry_error(&e, &cfg.registry.prefix, host),
     };
     match hint {
         Some(h) => r.hint(status, "local", "registry", detail, h),

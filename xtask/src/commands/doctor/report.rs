@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::commands::Planning;
+use super::super::Planning;
 use crate::plan::Plan;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,19 +7,16 @@
 //! the tag gets now. Nothing is asked after a signal: a run that was interrupted starts
 //! nothing new.
 
-use std::path::Path;
-use std::time::Duration;
-
 use super::State;
 use super::{Digest, Run};
-use crate::docker::{self, QUERIES_AT_ONCE};
+use crate::docker::{self, Registry, QUERIES_AT_ONCE};
 use crate::exec::term::write_line;
 use crate::plan::Kind;
 
 /// One entry per step: the digest its pushed tag has now, or why the report has none. Each
-/// answer may take `timeout` (REGISTRY_TIMEOUT): a dead registry must not hang the end of the
+/// answer may take the registry deadline (REGISTRY_TIMEOUT): a dead registry must not hang the end of the
 /// run.
-pub fn digests(docker_cli: &Path, run: &Run, timeout: Duration) -> Vec<Digest> {
+pub fn digests(registry: Registry, run: &Run) -> Vec<Digest> {
     let mut out: Vec<Digest> = run
         .plan
         .steps
@@ -51,7 +48,7 @@ pub fn digests(docker_cli: &Path, run: &Run, timeout: Duration) -> Vec<Digest> {
         ),
     );
     let answers = docker::at_most(QUERIES_AT_ONCE, &ask, |&i| {
-        resolve(docker_cli, &run.plan.steps[i].tag, timeout)
+        resolve(registry, &run.plan.steps[i].tag)
     });
     for (&i, a) in ask.iter().zip(answers) {
         out[i] = a;
@@ -60,13 +57,13 @@ pub fn digests(docker_cli: &Path, run: &Run, timeout: Duration) -> Vec<Digest> {
 }
 
 /// The digest TAG resolves to, or what docker said instead (first line, bounded).
-fn resolve(docker_cli: &Path, tag: &str, timeout: Duration) -> Digest {
+fn resolve(registry: Registry, tag: &str) -> Digest {
     let why = |e: String| {
         let line = e.trim().lines().next().unwrap_or_default();
         let line: String = line.chars().take(200).collect();
         format!("the registry did not say: {line}")
     };
-    docker::tag_digest(docker_cli, tag, timeout).map_err(why)
+    registry.digest(tag).map_err(|e| why(e.into()))
 }
 
 #[cfg(test)]
