@@ -39,13 +39,11 @@ fn main() -> ExitCode {
         Cmd::SubBuild(a) => a.input(Target::SubBuild).and_then(build::run),
         Cmd::SubPush(a) => a.input(Target::SubPush).and_then(build::run),
         Cmd::SubRepushAsLinux(a) => a.input(Target::SubRepushAsLinux).and_then(build::run),
-        Cmd::Plan(a) => a.input().and_then(|(p, json)| plan_cmd::run(p, json)),
-        Cmd::Verify(a) => a.input().and_then(|(p, json)| verify::run(p, json)),
-        Cmd::Doctor(a) => a.input().and_then(|(p, json)| doctor::run(p, json)),
-        Cmd::Lint(a) => a.input().and_then(|(s, json)| lint_cmd::run(s, json)),
-        Cmd::Tls(a) => a
-            .input()
-            .and_then(|(args, dry, json)| tls::run(&args, dry, json)),
+        Cmd::Plan(a) => a.input().and_then(plan_cmd::run),
+        Cmd::Verify(a) => a.input().and_then(verify::run),
+        Cmd::Doctor(a) => a.input().and_then(doctor::run),
+        Cmd::Lint(a) => a.input().and_then(lint_cmd::run),
+        Cmd::Tls(a) => a.input().and_then(tls::run),
         Cmd::Completions { shell } => cli::completions(shell),
     };
     error::exit(result)

@@ -1,7 +1,7 @@
 //! Each command's arguments: the option groups it declares (config/) and the typed input they
 //! resolve into, each group once, in one order; the command is handed only that input.
 
-use crate::commands::{build, Planning};
+use crate::commands::{build, lint, tls, Inspect, Planning};
 use crate::config::{
     DryRunArgs, Env, ImagesArg, ImagesDirArg, JsonArg, NodeArgs, Nodes, OsArgs, OutputArgs,
     RegistryArgs, RunArgs, Selection, SkipArg, Warnings,
@@ -89,7 +89,7 @@ pub struct PlanCmd {
 
 /// verify: needs no node.
 #[derive(clap::Args, Debug)]
-pub struct Inspect {
+pub struct VerifyCmd {
     /// The target whose tags to check [default: push-as-linux]; a first word that is not a
     /// target is an image.
     pub target: Option<String>,
@@ -214,7 +214,7 @@ fn run_input(
 }
 
 impl PlanCmd {
-    pub fn input(self) -> anyhow::Result<(Planning, bool)> {
+    pub fn input(self) -> anyhow::Result<Inspect> {
         let target = Target::named(&self.target)?;
         let env = Env::process();
         let mut w = Warnings::default();
@@ -225,16 +225,19 @@ impl PlanCmd {
             nodes: self.nodes,
             skip: self.skip,
         };
-        let p = groups.planning(target, selection, &env, &mut w)?;
+        let planning = groups.planning(target, selection, &env, &mut w)?;
         w.print();
-        Ok((p, self.json.json))
+        Ok(Inspect {
+            planning,
+            json: self.json.json,
+        })
     }
 }
 
-impl Inspect {
+impl VerifyCmd {
     /// verify's input: it declares no nodes (it only reads the registry), so its plan has
     /// none set up (`Nodes::unset`).
-    pub fn input(self) -> anyhow::Result<(Planning, bool)> {
+    pub fn input(self) -> anyhow::Result<Inspect> {
         let (target, images) = target_or_image(self.target, self.names);
         let target = Target::named(target.as_deref().unwrap_or("push-as-linux"))?;
         let mut w = Warnings::default();
@@ -243,7 +246,7 @@ impl Inspect {
         let releases = self.os.resolve()?;
         let nodes = Nodes::unset(&releases);
         w.print();
-        let p = Planning {
+        let planning = Planning {
             target,
             selection,
             registry,
@@ -251,12 +254,15 @@ impl Inspect {
             nodes,
             skip_unchanged: false,
         };
-        Ok((p, self.json.json))
+        Ok(Inspect {
+            planning,
+            json: self.json.json,
+        })
     }
 }
 
 impl DoctorCmd {
-    pub fn input(self) -> anyhow::Result<(Planning, bool)> {
+    pub fn input(self) -> anyhow::Result<Inspect> {
         let (target, images) = target_or_image(self.target, self.names);
         let target = Target::named(target.as_deref().unwrap_or("push-as-linux"))?;
         let env = Env::process();
@@ -268,21 +274,31 @@ impl DoctorCmd {
             nodes: self.nodes,
             skip: SkipArg::default(),
         };
-        let p = groups.planning(target, selection, &env, &mut w)?;
+        let planning = groups.planning(target, selection, &env, &mut w)?;
         w.print();
-        Ok((p, self.json.json))
+        Ok(Inspect {
+            planning,
+            json: self.json.json,
+        })
     }
 }
 
 impl LintCmd {
-    pub fn input(self) -> anyhow::Result<(Selection, JsonArg)> {
-        Ok((self.select.resolve(self.dir, self.names)?, self.json))
+    pub fn input(self) -> anyhow::Result<lint::Input> {
+        Ok(lint::Input {
+            selection: self.select.resolve(self.dir, self.names)?,
+            json: self.json.json,
+        })
     }
 }
 
 impl TlsCmd {
-    pub fn input(self) -> anyhow::Result<(tls_spec::Args, bool, bool)> {
-        Ok((self.args, self.dry_run, self.json))
+    pub fn input(self) -> anyhow::Result<tls::Input> {
+        Ok(tls::Input {
+            args: self.args,
+            dry_run: self.dry_run,
+            json: self.json,
+        })
     }
 }
 

@@ -113,7 +113,7 @@ pub enum Cmd {
     Plan(PlanCmd),
     /// Check that every tag TARGET pushes is in the registry with the right platform.
     #[command(after_help = EX_VERIFY)]
-    Verify(Inspect),
+    Verify(VerifyCmd),
     /// Check everything TARGET needs (CLI, buildx, certs, nodes, registry) before a build.
     #[command(after_help = EX_DOCTOR)]
     Doctor(DoctorCmd),

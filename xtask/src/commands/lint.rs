@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use crate::config::{JsonArg, Selection};
+use crate::config::Selection;
 use crate::error::{print, shown, StepFailed};
 use crate::images;
 use crate::lint::{check, Finding, Severity};
@@ -23,9 +23,16 @@ use crate::reference;
 /// are not images), prints the findings and a summary on stdout (or one JSON document with
 /// --json); fails (exit 1) if any finding is an error. Only a selection that names no folder
 /// is bad input (exit 2): what a folder holds is always a finding.
-pub fn run(selection: Selection, json: JsonArg) -> anyhow::Result<()> {
+/// What lint is handed: the images and whether to answer in JSON.
+#[derive(Debug, Clone)]
+pub struct Input {
+    pub selection: Selection,
+    pub json: bool,
+}
+
+pub fn run(Input { selection, json }: Input) -> anyhow::Result<()> {
     let folders = images::folders(&selection, None)?;
-    report(&selection, json.json, &folders)
+    report(&selection, json, &folders)
 }
 
 fn report(selection: &Selection, json: bool, folders: &[(String, PathBuf)]) -> anyhow::Result<()> {

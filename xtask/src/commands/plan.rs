@@ -2,9 +2,9 @@
 //! lines or JSON on stdout, what `lint` finds on stderr (with --dry-run an error refuses:
 //! exit 2, after the plan). No docker call, no node.
 
-use super::Planning;
+use super::Inspect;
 
-pub fn run(planning: Planning, json: bool) -> anyhow::Result<()> {
+pub fn run(Inspect { planning, json }: Inspect) -> anyhow::Result<()> {
     let (images, plan) = planning.plan(planning.wants())?;
     super::print_plan(&images, &plan, json, false)
 }

@@ -19,7 +19,20 @@ use crate::error::BadInput;
 use tls_spec::Args;
 
 /// `cargo xtask [-n] tls …`. `json` is refused: tls writes files and reports them as text.
-pub fn run(args: &Args, dry_run: bool, json: bool) -> anyhow::Result<()> {
+/// What tls is handed: its flags (tls-spec), -n and the (refused) --json.
+#[derive(Debug, Clone)]
+pub struct Input {
+    pub args: Args,
+    pub dry_run: bool,
+    pub json: bool,
+}
+
+pub fn run(input: Input) -> anyhow::Result<()> {
+    let Input {
+        args,
+        dry_run,
+        json,
+    } = input;
     if json {
         return Err(BadInput::new(
             "--json",

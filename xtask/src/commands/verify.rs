@@ -7,7 +7,7 @@
 
 use serde_json::{json, Value};
 
-use super::Planning;
+use super::{Inspect, Planning};
 use crate::docker::oci::short_digest;
 use crate::docker::{resolve, Client, Registry};
 use crate::error::{print, StepFailed};
@@ -22,7 +22,8 @@ struct Row {
     ok: bool,
 }
 
-pub fn run(planning: Planning, as_json: bool) -> anyhow::Result<()> {
+pub fn run(input: Inspect) -> anyhow::Result<()> {
+    let (planning, as_json) = (input.planning, input.json);
     let (_, plan) = planning.plan(Planning::as_they_are())?;
     let docker = Client::find(planning.registry.timeout)?;
     preflight::buildx(&docker)?;

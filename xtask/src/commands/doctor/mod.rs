@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::Planning;
+use super::{Inspect, Planning};
 use crate::certs::tool;
 use crate::config::Node;
 use crate::docker::Client;
@@ -33,7 +33,7 @@ use report::{Report, Status};
 const QUERY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// `doctor [TARGET] [IMG…]`: the report for a run of TARGET [default: push-as-linux].
-pub fn run(planning: Planning, json: bool) -> anyhow::Result<()> {
+pub fn run(Inspect { planning, json }: Inspect) -> anyhow::Result<()> {
     let (_, plan) = planning.plan(Planning::as_they_are())?;
     report(&planning, json, &plan)
 }
