@@ -2,11 +2,9 @@
 //! on errors and 0 on warnings only; `plan` shows the findings as warnings on stderr and keeps
 //! stdout the plan; the repo's own images and the e2e fixtures lint clean.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 
-use support::*;
+use crate::support::*;
 
 const WINDOWS_RUN: &str = "\
 # The cache image, wrongly doing work in the Windows stage.

@@ -4,11 +4,9 @@
 //! lists over every version with os.version resolved at run time, per-version caches plus the
 //! plain `V-linux-cache` from the first OS version, and the dependency structure (text and
 //! JSON).
-//! `UPDATE_GOLDENS=1 cargo test --test plan_matrix` rewrites the golden files.
+//! `UPDATE_GOLDENS=1 cargo test --test it plan_matrix::` rewrites the golden files.
 
-mod support;
-
-use support::*;
+use crate::support::*;
 
 fn world() -> World {
     let w = World::new("matrix");

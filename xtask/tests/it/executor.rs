@@ -1,9 +1,7 @@
 //! The executor against a fake docker on PATH: upstream's order, progress lines and summary,
 //! a failure mid-way stops the run (exit 1, step and image named, later steps not started).
 
-mod support;
-
-use support::*;
+use crate::support::*;
 
 fn world() -> World {
     let w = World::new("exec");

@@ -4,12 +4,10 @@
 //! command injected into them never runs. Also: every target is one `cargo xtask` call, and a
 //! failure through make exits 2 with xtask's own code in make's last line. No docker, no stack.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use support::*;
+use crate::support::*;
 
 /// The variables the fake cargo records, besides its argv.
 const RECORDED: [&str; 6] = [

@@ -2,9 +2,7 @@
 //! credentials in the docker config, no command's stdout or stderr holds any of it — on
 //! success, on failure, on bad input.
 
-mod support;
-
-use support::*;
+use crate::support::*;
 
 const MARK: &str = "c2VjcmV0LWtleS1tYXRlcmlhbA";
 

@@ -3,9 +3,7 @@
 //! no --isolation flag, said in the run's output). Every result is checked through the
 //! registry's HTTP API. Ignored without the stack (`make e2e`).
 
-mod support;
-
-use support::stack::{images, Stack};
+use crate::support::stack::{images, Stack};
 
 #[test]
 #[ignore = "needs the loopback stack: make e2e"]

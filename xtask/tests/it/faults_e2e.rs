@@ -3,18 +3,13 @@
 //! that accepts connections and never answers. Each ends with exit 1, the failing step, image
 //! and node (or the silent registry) named, dependent steps not started, the summary printed,
 //! and no manifest list pointing at a missing image. These tests stop shared pieces of the
-//! stack, so they run one at a time and restore what they stopped.
-
-mod support;
+//! stack, so each has the stack to itself (`Stack::exclusive`) and restores what it stopped.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use support::stack::Stack;
-
-static SERIAL: Mutex<()> = Mutex::new(());
+use crate::support::stack::Stack;
 
 /// Restarts a stopped piece of the stack when the test ends, also when it panics.
 struct Restore<'a>(&'a Stack, &'static [&'static str]);
@@ -72,8 +67,7 @@ fn matrix(c: &mut std::process::Command, s: &Stack) {
 #[test]
 #[ignore = "needs the loopback stack: make e2e"]
 fn registry_down_while_pushing_fails_the_pushes_and_pushes_no_list() {
-    let s = Stack::get();
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let s = Stack::exclusive();
     let r = s.namespace("regdown");
     let dir = s.fixtures();
     let mut c = s.xtask(&r, &dir);
@@ -111,8 +105,7 @@ fn registry_down_while_pushing_fails_the_pushes_and_pushes_no_list() {
 #[test]
 #[ignore = "needs the loopback stack: make e2e"]
 fn a_push_survives_the_registry_coming_back_during_retries() {
-    let s = Stack::get();
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let s = Stack::exclusive();
     let r = s.namespace("regback");
     let dir = s.fixtures();
     let o = s
@@ -140,8 +133,7 @@ fn a_push_survives_the_registry_coming_back_during_retries() {
 #[test]
 #[ignore = "needs the loopback stack: make e2e"]
 fn a_node_going_down_mid_run_stops_the_run() {
-    let s = Stack::get();
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let s = Stack::exclusive();
     let r = s.namespace("nodedown");
     let dir = s.fixtures();
     // Stop the node once the second build has started.
@@ -169,19 +161,18 @@ fn a_node_going_down_mid_run_stops_the_run() {
 #[test]
 #[ignore = "needs the loopback stack: make e2e"]
 fn a_dockerfile_that_fails_to_build_stops_the_run() {
-    let s = Stack::get();
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let s = Stack::exclusive();
     let r = s.namespace("badfile");
-    let tmp = support::TempDir::new("badfile");
+    let tmp = crate::support::TempDir::new("badfile");
     let dir = tmp.path().join("images");
     let d = dir.join("broken");
-    support::write(&d.join("VERSION"), "0.1\n");
+    crate::support::write(&d.join("VERSION"), "0.1\n");
     let base = format!("{}/windows-base:1809", r);
-    support::write(
+    crate::support::write(
         &d.join("Dockerfile_windows"),
         &format!("FROM {base}\nCOPY no-such-file /x\n"),
     );
-    support::write(&d.join("Dockerfile"), "ARG SOURCE\nFROM --platform=windows/amd64 $SOURCE AS s\nFROM scratch\nCOPY --from=s /x /x\n");
+    crate::support::write(&d.join("Dockerfile"), "ARG SOURCE\nFROM --platform=windows/amd64 $SOURCE AS s\nFROM scratch\nCOPY --from=s /x /x\n");
     let o = s
         .xtask(&r, &dir)
         .args(["push-as-linux"])
@@ -203,10 +194,9 @@ fn a_dockerfile_that_fails_to_build_stops_the_run() {
 #[test]
 #[ignore = "needs the loopback stack: make e2e"]
 fn a_run_with_certs_from_another_ca_stops_before_any_step() {
-    let s = Stack::get();
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let s = Stack::exclusive();
     let r = s.namespace("wrongca");
-    let tmp = support::TempDir::new("wrongca");
+    let tmp = crate::support::TempDir::new("wrongca");
     let other = tmp.path().join("other");
     let o = s
         .cmd(env!("CARGO_BIN_EXE_xtask"))
@@ -291,8 +281,7 @@ fn timed(c: &mut Command) -> (Output, Duration) {
 #[test]
 #[ignore = "needs the loopback stack: make e2e"]
 fn a_wedged_registry_ends_verify_and_a_push_naming_it() {
-    let s = Stack::get();
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let s = Stack::exclusive();
     let wedged = Wedged::start();
     let registry = format!("{}/e2e", wedged.host());
     let silent = format!(
@@ -331,8 +320,7 @@ fn a_wedged_registry_ends_verify_and_a_push_naming_it() {
 #[test]
 #[ignore = "needs the loopback stack: make e2e"]
 fn a_wedged_node_ends_the_run_naming_it() {
-    let s = Stack::get();
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let s = Stack::exclusive();
     let wedged = Wedged::start();
     let r = s.namespace("wedgednode");
     let url = format!("tcp://{}", wedged.host());

@@ -6,14 +6,28 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use serde_json::Value;
+
+/// Who may use the stack now. Every stack test holds it while it runs: shared by the tests that
+/// only use the stack, exclusive for those that stop a piece of it (faults_e2e.rs). When each
+/// test file was its own binary, cargo ran the files one after another and a file-local mutex
+/// was enough; in the one binary a stopped registry would fail a test of another module.
+static USE: RwLock<()> = RwLock::new(());
+
+/// The hold a `Stack` keeps on `USE` for as long as the test keeps the `Stack`.
+enum Hold {
+    Shared(#[allow(dead_code)] RwLockReadGuard<'static, ()>),
+    Exclusive(#[allow(dead_code)] RwLockWriteGuard<'static, ()>),
+}
 
 pub struct Stack {
     pub env: HashMap<String, String>,
     pub root: PathBuf,
     /// The env file the stack was found by.
     pub file: PathBuf,
+    _hold: Hold,
 }
 
 impl Stack {
@@ -22,6 +36,20 @@ impl Stack {
     /// whoever runs it anyway (`make check`, `make e2e`, `--include-ignored`) asked for the
     /// stack, so a missing stack is a failure, never a silent pass.
     pub fn get() -> Stack {
+        // A test that panicked while holding the lock poisons it; the stack itself is
+        // restored by that test's own guards, so the next test may go on.
+        Stack::found(Hold::Shared(USE.read().unwrap_or_else(|e| e.into_inner())))
+    }
+
+    /// The running stack, for this test alone: no other stack test runs until it is dropped.
+    /// For the tests that stop and restart pieces of the stack.
+    pub fn exclusive() -> Stack {
+        Stack::found(Hold::Exclusive(
+            USE.write().unwrap_or_else(|e| e.into_inner()),
+        ))
+    }
+
+    fn found(hold: Hold) -> Stack {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .parent()
             .expect("root")
@@ -33,7 +61,12 @@ impl Stack {
                 let env = parse_env(&text);
                 let host = env.get("REGISTRY_HOST").cloned().unwrap_or_default();
                 if std::net::TcpStream::connect(&host).is_ok() {
-                    return Stack { env, root, file };
+                    return Stack {
+                        env,
+                        root,
+                        file,
+                        _hold: hold,
+                    };
                 }
                 format!(
                     "the registry at {host:?} named by {} does not answer",

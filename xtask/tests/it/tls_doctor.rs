@@ -4,14 +4,12 @@
 //! overwrite it; doctor reports a missing REMOTE_DOCKER_URL as a failed check (exit 1, not
 //! 2); push runs doctor's cheap local checks first.
 
-mod support;
-
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use support::{run, snapshot, stderr, stdout, with_cargo, TempDir, World};
+use crate::support::{run, snapshot, stderr, stdout, with_cargo, TempDir, World};
 
 /// The xtask binary with an empty environment and no cargo anywhere: validation must not
 /// need it.
@@ -616,7 +614,7 @@ fn doctor_reports_a_missing_url_as_a_failed_check() {
     w.image("alpha", "1.0");
     // Files that are no certificates at all (World's have the outline xtask's cheap check reads).
     for f in ["ca.pem", "cert.pem", "key.pem"] {
-        support::write(&w.certs().join(f), "not a real cert\n");
+        crate::support::write(&w.certs().join(f), "not a real cert\n");
     }
     let o = run(with_cargo(&mut w.xtask())
         .env(

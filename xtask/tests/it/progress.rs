@@ -2,16 +2,14 @@
 //! lines are out while a slow check still runs; --json stays one document), and the first
 //! use of the certificate tool says it is being built.
 
-mod support;
-
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::*;
 use serde_json::Value;
-use support::*;
 
 #[test]
 fn doctor_prints_each_check_as_it_finishes() {

@@ -5,16 +5,14 @@
 //! "down" node is a free port, the misnamed node is an `openssl s_server` of the test's own,
 //! stopped by pid. Ignored without the stack (`make e2e` runs them on one).
 
-mod support;
-
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::stack::Stack;
+use crate::support::TempDir;
 use serde_json::Value;
-use support::stack::Stack;
-use support::TempDir;
 
 fn text(o: &Output) -> String {
     format!(

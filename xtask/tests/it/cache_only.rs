@@ -5,11 +5,9 @@
 //! only build or push on the node refuse them; doctor checks no node for them; the folder
 //! contradictions are bad input. The real-stack side is in `consumer_e2e.rs`.
 
-mod support;
-
 use std::path::PathBuf;
 
-use support::*;
+use crate::support::*;
 
 const CACHE_ONLY_DOCKERFILE: &str = "ARG BASEIMAGE\nFROM --platform=windows/amd64 $BASEIMAGE AS core\nFROM scratch\nCOPY --from=core /Windows/System32/netapi32.dll /Windows/System32/netapi32.dll\n";
 

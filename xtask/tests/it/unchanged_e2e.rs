@@ -2,11 +2,9 @@
 //! cache; a changed file, a changed VERSION, or a base image that now resolves to another
 //! digest each rebuild. Upstream's always-rebuild stays the default.
 
-mod support;
-
 use std::process::Output;
 
-use support::stack::Stack;
+use crate::support::stack::Stack;
 
 fn run(s: &Stack, r: &str, dir: &std::path::Path) -> String {
     let o: Output = s
@@ -28,7 +26,7 @@ fn run(s: &Stack, r: &str, dir: &std::path::Path) -> String {
 fn unchanged_inputs_skip_and_each_kind_of_change_rebuilds() {
     let s = Stack::get();
     let r = s.namespace("unchanged");
-    let tmp = support::TempDir::new("unchanged");
+    let tmp = crate::support::TempDir::new("unchanged");
     let dir = tmp.path().join("images");
     let alpha = dir.join("alpha");
     for f in [
@@ -40,10 +38,10 @@ fn unchanged_inputs_skip_and_each_kind_of_change_rebuilds() {
         "payload/sub/nested.txt",
     ] {
         let text = std::fs::read_to_string(s.fixtures().join("alpha").join(f)).expect("fixture");
-        support::write(&alpha.join(f), &text);
+        crate::support::write(&alpha.join(f), &text);
     }
     // This test's own base image, so moving it disturbs no other test.
-    support::write(
+    crate::support::write(
         &alpha.join("Dockerfile_windows"),
         &format!("ARG BASEIMAGE={r}/windows-base:1809\nFROM $BASEIMAGE\nCOPY payload/ /alpha/\n"),
     );
@@ -67,7 +65,7 @@ fn unchanged_inputs_skip_and_each_kind_of_change_rebuilds() {
     assert!(s.inspect(&format!("{r}/alpha:1.0-linux-cache")).is_some());
 
     // A changed file rebuilds everything of the image.
-    support::write(&alpha.join("payload/hello.txt"), "changed\n");
+    crate::support::write(&alpha.join("payload/hello.txt"), "changed\n");
     let changed = run(&s, &r, &dir);
     assert!(
         changed.contains("3 ok, 0 failed") && !changed.contains("skipped"),
@@ -76,7 +74,7 @@ fn unchanged_inputs_skip_and_each_kind_of_change_rebuilds() {
     assert!(run(&s, &r, &dir).contains("3 skipped"));
 
     // A new VERSION is a new tag: built.
-    support::write(&alpha.join("VERSION"), "1.1\n");
+    crate::support::write(&alpha.join("VERSION"), "1.1\n");
     let bumped = run(&s, &r, &dir);
     assert!(
         bumped.contains("3 ok, 0 failed") && !bumped.contains("skipped"),

@@ -2,13 +2,11 @@
 //! work starts — exit 2, a message naming the variable or file and the value, a hint, no
 //! docker call that changes anything (a fake docker records every call), nothing written.
 
-mod support;
-
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-use support::*;
+use crate::support::*;
 
 struct Case {
     name: &'static str,

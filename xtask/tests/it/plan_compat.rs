@@ -2,9 +2,7 @@
 //! sub-target, the argv sequence of `xtask plan` equals what an upstream-style Makefile runs
 //! (`make -n`, both read back through bash), and one golden spells it out literally.
 
-mod support;
-
-use support::*;
+use crate::support::*;
 
 const TARGETS: [&str; 6] = [
     "all-build",

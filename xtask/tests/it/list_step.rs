@@ -4,11 +4,9 @@
 //! list the registry does not hold as pushed is pushed again; two images of one Windows build
 //! stop the step before anything is pushed. The real registry's side is in `lists_e2e.rs`.
 
-mod support;
-
 use std::process::Output;
 
-use support::*;
+use crate::support::*;
 
 /// Answers `buildx imagetools inspect` and `create` from files in $FAKE_STATE:
 /// - `TAGSUFFIX.k`: the number whose digest the per-version tag holds; with `TAGSUFFIX.moves`

@@ -5,13 +5,11 @@
 //! every wrong list; two runs on the same tags at once both succeed. Every list is checked
 //! through the registry's HTTP API (`ci/registry.py`), independently of the tool.
 
-mod support;
-
 use std::path::Path;
 use std::process::{Command, Output};
 
+use crate::support::stack::Stack;
 use serde_json::Value;
-use support::stack::Stack;
 
 const OSES: [&str; 2] = ["1809", "ltsc2022"];
 
@@ -190,10 +188,10 @@ fn skip_unchanged_pushes_a_wrong_list_again() {
     // Keep a manifest of this image that no tag will hold: the 1809 image of a first build.
     let old_1809 = s.digest(&per_version(&r, "1809"), Some("windows/amd64"));
     // A new folder digest rebuilds both versions (new manifests), the list follows.
-    let tmp = support::TempDir::new("lists-skip");
+    let tmp = crate::support::TempDir::new("lists-skip");
     let beta = tmp.path().join("images/beta");
     copy_dir(&dir.join("beta"), &beta);
-    support::write(&beta.join("payload/README.txt"), "changed\n");
+    crate::support::write(&beta.join("payload/README.txt"), "changed\n");
     let changed_dir = tmp.path().join("images");
     let o = matrix(&s, &r, &changed_dir, false)
         .args(["push", "beta", "--skip-unchanged"])

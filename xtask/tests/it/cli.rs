@@ -5,12 +5,10 @@
 //! expired client certificate made by `cargo xtask tls` refused before any docker call.
 //! (Refusals are rows of bad_input.rs.)
 
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 
-use support::*;
+use crate::support::*;
 
 const NODE: (&str, &str) = ("REMOTE_DOCKER_URL", "tcp://winbuild:2376");
 

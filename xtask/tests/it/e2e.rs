@@ -3,11 +3,9 @@
 //! write Windows-layout images, a buildx daemon and a registry; every result checked through
 //! the registry's HTTP API, independently of the tool. Ignored without the stack (`make e2e`).
 
-mod support;
-
 use std::path::Path;
 
-use support::stack::{images, Stack};
+use crate::support::stack::{images, Stack};
 
 fn ok(o: &std::process::Output, what: &str) {
     assert!(
@@ -308,10 +306,10 @@ fn matrix_build_failing_on_one_node_pushes_no_list_and_names_the_node() {
     let s = Stack::get();
     let r = s.namespace("matrixfail");
     // A copy of alpha whose ltsc2022 base does not exist: only that node's build fails.
-    let tmp = support::TempDir::new("matrixfail");
+    let tmp = crate::support::TempDir::new("matrixfail");
     let dir = tmp.path().join("images");
     copy_dir(&s.fixtures().join("alpha"), &dir.join("alpha"));
-    support::write(
+    crate::support::write(
         &dir.join("alpha/BASEIMAGE"),
         "windows/amd64/1809=REGISTRY/windows-base:1809\nwindows/amd64/ltsc2022=REGISTRY/windows-base:nosuch\n",
     );

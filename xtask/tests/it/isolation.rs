@@ -5,11 +5,9 @@
 //! (timestamps in the fake's log), the Hyper-V hint on a failed build, --dry-run's decision,
 //! compat mode's untouched argv, and the new variables' bad input.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
-use support::*;
+use crate::support::*;
 
 const RELEASES: &str = "1809 ltsc2022 ltsc2025";
 

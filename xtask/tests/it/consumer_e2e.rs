@@ -9,15 +9,13 @@
 //! its target becomes at each hop is asserted as it is (buildx prefixes `Files/`,
 //! docker/buildx#373) and written in README. Ignored without the stack (`make e2e`).
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use crate::support::stack::{images, Stack};
+use crate::support::TempDir;
 use serde_json::Value;
-use support::stack::{images, Stack};
-use support::TempDir;
 
 fn ok(o: &Output, what: &str) -> String {
     let text = format!(
@@ -80,7 +78,7 @@ COPY --from=core /Windows/System32/fixture-base.txt /Windows/System32/fixture-ba
 /// Builds and pushes the consumer for `os` as image-util.sh does; returns its reference.
 fn build_consumer(s: &Stack, ns: &str, name: &str, os: &str, helper_tag: &str) -> String {
     let ctx = TempDir::new("consumer-ctx");
-    support::write(&ctx.path().join("Dockerfile"), CONSUMER);
+    crate::support::write(&ctx.path().join("Dockerfile"), CONSUMER);
     let tag = format!("{ns}/consumer:{name}");
     let o = s
         .cmd("docker")

@@ -3,15 +3,13 @@
 //! and the digest the (fake) registry answers for each pushed tag; log files in step order;
 //! quiet output short and complete; bad values refused before any docker command.
 
-mod support;
-
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::*;
 use serde_json::Value;
-use support::*;
 
 fn world(tag: &str) -> World {
     let w = World::new(tag);
@@ -262,7 +260,9 @@ fn wait_for_call(w: &World, word: &str) {
 fn an_interrupted_run_is_reported() {
     let w = world("report-int");
     let file = w.root().join("run.json");
-    let marker = format!("71.{}", std::process::id());
+    // A sleep length of this test's own: executor.rs looks for leftover `sleep 71.<pid>`
+    // processes, and both run in the one test process (same pid).
+    let marker = format!("74.{}", std::process::id());
     let child = xtask(&w, &["push-as-linux", "--quiet"])
         .env("REPORT", &file)
         .env("LOG_DIR", w.root().join("logs"))

@@ -3,14 +3,12 @@
 //! (read through its HTTP API by ci/registry.py, not through docker or the tool). Ignored
 //! without the stack (`make e2e`).
 
-mod support;
-
 use std::fs;
 use std::path::PathBuf;
 
+use crate::support::stack::Stack;
+use crate::support::TempDir;
 use serde_json::Value;
-use support::stack::Stack;
-use support::TempDir;
 
 #[test]
 #[ignore = "needs the loopback stack: make e2e"]
