@@ -12,8 +12,7 @@ use std::path::Path;
 use std::process::Stdio;
 
 use anyhow::Context;
-use serde_json::Value;
-use tls_spec::{escaped, shown_path, Entry, Invalid, Outcome, Spec};
+use tls_spec::{escaped, shown_path, Entry, Facts, Invalid, Outcome, Spec};
 use xshell::Shell;
 
 use crate::error::BadInput;
@@ -183,7 +182,7 @@ fn newest(p: &Path) -> Option<std::time::SystemTime> {
 }
 
 /// `xtask-tls inspect DIR --json`: the facts doctor judges a client cert folder by.
-pub fn inspect(dir: &Path) -> anyhow::Result<Value> {
+pub fn inspect(dir: &Path) -> anyhow::Result<Facts> {
     let sh = Shell::new()?;
     let args = [
         "inspect".to_string(),
@@ -203,5 +202,6 @@ pub fn inspect(dir: &Path) -> anyhow::Result<Value> {
             String::from_utf8_lossy(&out.stderr).trim()
         );
     }
-    serde_json::from_slice(&out.stdout).context("reading xtask-tls inspect's JSON")
+    Facts::from_json(&String::from_utf8_lossy(&out.stdout))
+        .map_err(|e| anyhow::anyhow!("reading xtask-tls inspect's JSON: {e}"))
 }
