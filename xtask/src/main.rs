@@ -12,6 +12,10 @@ mod exec;
 mod images;
 mod plan;
 mod preflight;
+// The tests' one temp-dir helper, shared with the integration tests.
+#[cfg(test)]
+#[path = "../tests/it/support/tempdir.rs"]
+mod tempdir;
 mod unchanged;
 
 use std::process::ExitCode;

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 
 /// Lowest first. A module may use the modules of the layers before its own.
 const LAYERS: &[&[&str]] = &[
-    &["error"],
+    // tempdir: the tests' folder helper (tests/it/support/tempdir.rs), cfg(test) only.
+    &["error", "tempdir"],
     &["config"],
     &["dockerfile", "docker", "images"],
     &["plan"],
