@@ -31,7 +31,7 @@ else
 fi
 t1=$(date +%s)
 case "$mode" in
-e2e) cargo test -- --ignored ;; # exactly the stack tests, in every test file
+e2e) cargo test -- --ignored ;; # exactly the stack tests (all #[ignore]d, in xtask/tests/it/)
 bench) python3 ci/bench.py ;;
 all) ci/test.sh --with-stack ;;
 esac

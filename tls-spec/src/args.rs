@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use crate::dns::dns_problem;
-use crate::shown::{bounded, shown};
+use crate::shown::{bounded, quoted, shown, shown_long};
 
 /// Longest validity accepted for the server and client certs, in days (ten years).
 pub const MAX_DAYS: u32 = 3650;
@@ -90,16 +90,16 @@ impl Invalid {
 
 impl fmt::Display for Invalid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The same shape as xtask's BadInput: FLAG="value": problem, then the hint.
+        // The same shape and policy as xtask's BadInput: FLAG="value": problem, then the hint.
         write!(
             f,
-            "{}=\"{}\": {}",
-            self.flag,
-            shown(&self.value),
-            self.problem
+            "{}={}: {}",
+            shown(&self.flag),
+            quoted(&self.value),
+            shown_long(&self.problem)
         )?;
         if !self.hint.is_empty() {
-            write!(f, "\n  hint: {}", self.hint)?;
+            write!(f, "\n  hint: {}", shown_long(&self.hint))?;
         }
         Ok(())
     }

@@ -164,13 +164,13 @@ fn values_are_shown_escaped_and_bounded() {
     );
     assert!(text.contains("\\u{1b}"), "{text}");
     assert!(text.len() < 1_000, "{} bytes", text.len());
-    assert!(text.contains("bytes in all]"), "{text}");
+    assert!(text.contains("… (300014 bytes)"), "{text}");
     assert_eq!(shown("a\nb\u{202e}c"), "a\\nb\\u{202e}c");
-    assert_eq!(escaped("x\ty", 1), "x…[3 bytes in all]");
+    assert_eq!(escaped("x\ty", 1), "x… (3 bytes)");
     assert_eq!(escaped("x\ty", 5), "x\\ty");
     assert_eq!(shown("it's \"fine\""), "it's \"fine\"");
     assert_eq!(bounded(&"é".repeat(SHOWN_MAX)), "é".repeat(SHOWN_MAX));
-    assert!(bounded(&"é".repeat(SHOWN_MAX + 1)).ends_with("…[402 bytes in all]"));
+    assert!(bounded(&"é".repeat(SHOWN_MAX + 1)).ends_with("é… (402 bytes)"));
 }
 
 #[derive(Parser)]

@@ -3,16 +3,18 @@
 //! extended key usages, CA or not, validity, and whether ca.pem's key really signed it (a
 //! signature check, not a name comparison). Per private key (key.pem, server-key.pem,
 //! ca-key.pem): its file mode and whether it is the key of its certificate. Missing files are
-//! listed, not errors: doctor reports them. A key's content is never printed.
+//! listed, not errors: doctor reports them. A key's content is never printed. The facts are
+//! tls-spec's `Facts`, the contract xtask reads back.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use rcgen::KeyPair;
-use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
+use tls_spec::{CertFacts, Facts, KeyFacts};
 use x509_parser::certificate::X509Certificate;
 use x509_parser::extensions::GeneralName;
 
@@ -27,75 +29,76 @@ const KEYS: [(&str, &str); 3] = [
 pub fn run(dir: &Path, json: bool) -> anyhow::Result<()> {
     let facts = facts(dir);
     if json {
-        println!("{}", serde_json::to_string_pretty(&facts)?);
+        println!("{}", facts.to_json());
     } else {
         print!("{}", text(&facts));
     }
     Ok(())
 }
 
-/// The facts as JSON: `{dir, now, missing: [...], certs: {name: {...}}, keys: {name: {...}}}`.
-pub fn facts(dir: &Path) -> Value {
+/// The facts about the cert folder `dir`.
+pub fn facts(dir: &Path) -> Facts {
     let now = OffsetDateTime::now_utc();
     let mut missing = Vec::new();
-    let mut certs = serde_json::Map::new();
+    let mut certs = BTreeMap::new();
     let ca_pem = fs::read(dir.join("ca.pem")).ok();
     let ca = ca_pem.as_deref().map(parse);
     for name in CERTS {
         let path = dir.join(name);
         if !path.exists() {
-            missing.push(name);
+            missing.push(name.to_string());
             continue;
         }
-        let v = match fs::read(&path) {
-            Err(e) => json!({ "error": format!("cannot read: {e}") }),
+        let facts = match fs::read(&path) {
+            Err(e) => Err(format!("cannot read: {e}")),
             Ok(bytes) => cert_facts(&bytes, ca.as_ref(), name == "ca.pem"),
         };
-        certs.insert(name.to_string(), v);
+        certs.insert(name.to_string(), facts);
     }
-    let mut keys = serde_json::Map::new();
+    let mut keys = BTreeMap::new();
     for (name, cert_name) in KEYS {
         let path = dir.join(name);
         let Ok(meta) = fs::metadata(&path) else {
-            missing.push(name);
+            missing.push(name.to_string());
             continue;
         };
         let mode = meta.permissions().mode() & 0o7777;
-        let mut v = json!({
-            "mode": format!("{mode:04o}"),
-            "private_to_owner": mode & 0o077 == 0,
-            "cert": cert_name,
-        });
+        let mut k = KeyFacts {
+            mode: format!("{mode:04o}"),
+            private_to_owner: mode & 0o077 == 0,
+            cert: cert_name.to_string(),
+            matches_cert: None,
+            error: None,
+        };
         match fs::read_to_string(&path) {
-            Err(e) => v["error"] = json!(format!("cannot read: {e}")),
+            Err(e) => k.error = Some(format!("cannot read: {e}")),
             Ok(pem) => match KeyPair::from_pem(&pem) {
                 Err(e) => {
-                    v["error"] = json!(format!(
+                    k.error = Some(format!(
                         "not an unencrypted PKCS#8 private key (\"BEGIN PRIVATE KEY\"): {e}"
                     ))
                 }
                 Ok(key) => {
                     let cert_bytes = fs::read(dir.join(cert_name)).ok();
-                    let matches = cert_bytes.as_deref().map(parse).and_then(|c| match c {
+                    k.matches_cert = cert_bytes.as_deref().map(parse).and_then(|c| match c {
                         Parsed::Ok(der) => parse_der(&der).ok().map(|cert| {
                             cert.public_key().subject_public_key.data.as_ref()
                                 == key.public_key_raw()
                         }),
                         Parsed::Err(_) => None,
                     });
-                    v["matches_cert"] = json!(matches);
                 }
             },
         }
-        keys.insert(name.to_string(), v);
+        keys.insert(name.to_string(), k);
     }
-    json!({
-        "dir": dir.display().to_string(),
-        "now": now.unix_timestamp(),
-        "missing": missing,
-        "certs": certs,
-        "keys": keys,
-    })
+    Facts {
+        dir: dir.display().to_string(),
+        now: now.unix_timestamp(),
+        missing,
+        certs,
+        keys,
+    }
 }
 
 /// A PEM file's first certificate as DER, or why there is none.
@@ -121,15 +124,12 @@ fn parse_der(der: &[u8]) -> Result<X509Certificate<'_>, String> {
         .map_err(|e| format!("not an X.509 certificate: {e}"))
 }
 
-fn cert_facts(bytes: &[u8], ca: Option<&Parsed>, is_ca_file: bool) -> Value {
+fn cert_facts(bytes: &[u8], ca: Option<&Parsed>, is_ca_file: bool) -> Result<CertFacts, String> {
     let der = match parse(bytes) {
         Parsed::Ok(d) => d,
-        Parsed::Err(e) => return json!({ "error": e }),
+        Parsed::Err(e) => return Err(e),
     };
-    let cert = match parse_der(&der) {
-        Ok(c) => c,
-        Err(e) => return json!({ "error": e }),
-    };
+    let cert = parse_der(&der)?;
     let cn = |n: &x509_parser::x509::X509Name| {
         n.iter_common_name()
             .next()
@@ -183,31 +183,28 @@ fn cert_facts(bytes: &[u8], ca: Option<&Parsed>, is_ca_file: bool) -> Value {
     // "signed_by_ca": ca.pem itself must be self-signed; any other cert signed by ca.pem.
     // A real signature check with ca.pem's public key, and the issuer name must match too.
     let signed_by_ca = if is_ca_file {
-        json!(cert.verify_signature(None).is_ok())
+        Some(cert.verify_signature(None).is_ok())
     } else {
         match ca {
-            Some(Parsed::Ok(ca_der)) => match parse_der(ca_der) {
-                Ok(ca) => json!(
-                    cert.issuer() == ca.subject()
-                        && cert.verify_signature(Some(ca.public_key())).is_ok()
-                ),
-                Err(_) => Value::Null,
-            },
-            _ => Value::Null,
+            Some(Parsed::Ok(ca_der)) => parse_der(ca_der).ok().map(|ca| {
+                cert.issuer() == ca.subject()
+                    && cert.verify_signature(Some(ca.public_key())).is_ok()
+            }),
+            _ => None,
         }
     };
-    json!({
-        "subject_cn": cn(cert.subject()),
-        "issuer_cn": cn(cert.issuer()),
-        "is_ca": cert.is_ca(),
-        "sans": sans,
-        "key_usage": ku,
-        "extended_key_usage": eku,
-        "not_before": nb,
-        "not_after": na,
-        "not_before_utc": utc(nb),
-        "not_after_utc": utc(na),
-        "signed_by_ca": signed_by_ca,
+    Ok(CertFacts {
+        subject_cn: cn(cert.subject()),
+        issuer_cn: cn(cert.issuer()),
+        is_ca: cert.is_ca(),
+        sans,
+        key_usage: ku,
+        extended_key_usage: eku,
+        not_before: nb,
+        not_after: na,
+        not_before_utc: utc(nb),
+        not_after_utc: utc(na),
+        signed_by_ca,
     })
 }
 
@@ -231,57 +228,44 @@ fn utc(ts: i64) -> String {
 }
 
 /// The facts for a person: one line per file.
-fn text(f: &Value) -> String {
+fn text(f: &Facts) -> String {
+    let shown = |v: Option<bool>| v.map_or("null".to_string(), |b| b.to_string());
     let mut out = String::new();
-    if let Some(certs) = f["certs"].as_object() {
-        for (name, c) in certs {
-            if let Some(e) = c["error"].as_str() {
+    for (name, c) in &f.certs {
+        let c = match c {
+            Err(e) => {
                 out.push_str(&format!("{name}: {e}\n"));
                 continue;
             }
-            out.push_str(&format!(
-                "{name}: CN={} issuer CN={} ca={} sans=[{}] ku=[{}] eku=[{}] valid {} .. {} signed_by_ca={}\n",
-                c["subject_cn"].as_str().unwrap_or("-"),
-                c["issuer_cn"].as_str().unwrap_or("-"),
-                c["is_ca"],
-                join(&c["sans"]),
-                join(&c["key_usage"]),
-                join(&c["extended_key_usage"]),
-                c["not_before_utc"].as_str().unwrap_or("?"),
-                c["not_after_utc"].as_str().unwrap_or("?"),
-                c["signed_by_ca"],
-            ));
-        }
+            Ok(c) => c,
+        };
+        out.push_str(&format!(
+            "{name}: CN={} issuer CN={} ca={} sans=[{}] ku=[{}] eku=[{}] valid {} .. {} signed_by_ca={}\n",
+            c.subject_cn.as_deref().unwrap_or("-"),
+            c.issuer_cn.as_deref().unwrap_or("-"),
+            c.is_ca,
+            c.sans.join(", "),
+            c.key_usage.join(", "),
+            c.extended_key_usage.join(", "),
+            c.not_before_utc,
+            c.not_after_utc,
+            shown(c.signed_by_ca),
+        ));
     }
-    if let Some(keys) = f["keys"].as_object() {
-        for (name, k) in keys {
-            out.push_str(&format!(
-                "{name}: mode {} matches {}: {}{}\n",
-                k["mode"].as_str().unwrap_or("?"),
-                k["cert"].as_str().unwrap_or("?"),
-                k["matches_cert"],
-                k["error"]
-                    .as_str()
-                    .map(|e| format!(" ({e})"))
-                    .unwrap_or_default(),
-            ));
-        }
+    for (name, k) in &f.keys {
+        out.push_str(&format!(
+            "{name}: mode {} matches {}: {}{}\n",
+            k.mode,
+            k.cert,
+            shown(k.matches_cert),
+            k.error
+                .as_deref()
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default(),
+        ));
     }
-    if let Some(m) = f["missing"].as_array() {
-        if !m.is_empty() {
-            out.push_str(&format!("missing: {}\n", join(&f["missing"])));
-        }
+    if !f.missing.is_empty() {
+        out.push_str(&format!("missing: {}\n", f.missing.join(", ")));
     }
     out
-}
-
-fn join(v: &Value) -> String {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .unwrap_or_default()
 }

@@ -1,9 +1,9 @@
 //! Exit codes and the error types that carry them: 0 ok · 1 a step failed · 2 bad input or
 //! config · 129/130/143 interrupted (SIGHUP/SIGINT/SIGTERM) · 141 output closed (SIGPIPE).
 //! Every error is an `anyhow::Error`; `exit` turns a command's result
-//! into the process's exit code, so no other module decides one. Also how a value typed by the
-//! user is shown in a message (`shown`, `quoted`): control characters escaped, long values cut,
-//! a password in a URL masked — so no message can rewrite the terminal or flood it.
+//! into the process's exit code, so no other module decides one. How a value typed by the user
+//! is shown in a message (`shown`, `quoted`: controls and bidi/invisible characters escaped,
+//! long values cut, a password in a URL masked) is tls-spec's one policy, re-exported here.
 
 use std::fmt;
 use std::io::Write;
@@ -72,96 +72,9 @@ impl fmt::Display for BadInput {
     }
 }
 
-/// How many characters of a value a message shows.
-pub const SHOWN_MAX: usize = 200;
-
-/// A value as a message shows it: control characters escaped (`\n`, `\u{1b}`), a password
-/// in a URL's user part masked, and cut after `SHOWN_MAX` characters with the full size said:
-/// `abc… (300000 bytes)`.
-pub fn shown(s: &str) -> String {
-    bounded(&mask_password(s), SHOWN_MAX, false)
-}
-
-/// `shown`, in double quotes with quotes and backslashes escaped too (as Rust's `{:?}`).
-pub fn quoted(s: &str) -> String {
-    let masked = mask_password(s);
-    let (head, cut) = cut(&masked, SHOWN_MAX);
-    let mut out = format!("{head:?}");
-    if cut {
-        out.push_str(&format!("… ({} bytes)", s.len()));
-    }
-    out
-}
-
-/// Free text that may embed values (a problem, a hint, an error chain): escaped like `shown`,
-/// newlines and tabs kept, and cut only when far longer than any message of ours.
-pub fn shown_long(s: &str) -> String {
-    bounded(&mask_password(s), 2000, true)
-}
-
-/// The first `max` characters of `s`, and whether anything was cut.
-fn cut(s: &str, max: usize) -> (&str, bool) {
-    match s.char_indices().nth(max) {
-        Some((i, _)) => (&s[..i], true),
-        None => (s, false),
-    }
-}
-
-fn bounded(s: &str, max: usize, keep_lines: bool) -> String {
-    let (head, was_cut) = cut(s, max);
-    let mut out = String::with_capacity(head.len());
-    for c in head.chars() {
-        if c.is_control() && !(keep_lines && (c == '\n' || c == '\t')) {
-            out.extend(c.escape_debug());
-        } else {
-            out.push(c);
-        }
-    }
-    if was_cut {
-        out.push_str(&format!("… ({} bytes)", s.len()));
-    }
-    out
-}
-
-/// `scheme://user:secret@host…` → `scheme://user:***@host…` (also without a scheme): a
-/// password typed into a URL must not reach a terminal or a CI log.
-pub fn mask_password(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    // Each "user:pass@" before the host of a URL-like word; words end at whitespace.
-    while !rest.is_empty() {
-        let word_end = rest.find(char::is_whitespace).unwrap_or(rest.len());
-        let (word, tail) = rest.split_at(word_end);
-        out.push_str(&mask_word(word));
-        let ws_end = tail
-            .find(|c: char| !c.is_whitespace())
-            .unwrap_or(tail.len());
-        out.push_str(&tail[..ws_end]);
-        rest = &tail[ws_end..];
-    }
-    out
-}
-
-fn mask_word(word: &str) -> String {
-    let start = word.find("://").map(|i| i + 3).unwrap_or(0);
-    let authority_end = word[start..]
-        .find('/')
-        .map(|i| start + i)
-        .unwrap_or(word.len());
-    let authority = &word[start..authority_end];
-    let Some(at) = authority.rfind('@') else {
-        return word.to_string();
-    };
-    let Some(colon) = authority[..at].find(':') else {
-        return word.to_string();
-    };
-    format!(
-        "{}{}:***{}",
-        &word[..start],
-        &authority[..colon],
-        &word[start + at..]
-    )
-}
+/// How a value appears in a message (escaped, bounded, password masked): the one policy,
+/// tls-spec's, which xtask-tls's messages follow too.
+pub use tls_spec::{quoted, shown, shown_long};
 
 impl std::error::Error for BadInput {}
 
@@ -278,7 +191,7 @@ pub fn exit(result: anyhow::Result<()>) -> ExitCode {
                 writeln!(
                     err,
                     "xtask: {}",
-                    bounded(&mask_password(&format!("{e:#}")), 20_000, true)
+                    tls_spec::escaped_lines(&format!("{e:#}"), 20_000)
                 )
             } else {
                 writeln!(err, "xtask: {}", shown_long(&format!("{e:#}")))
@@ -294,33 +207,25 @@ pub fn exit(result: anyhow::Result<()>) -> ExitCode {
 mod tests {
     use super::*;
 
+    // The policy itself is tested where it lives (tls-spec's shown.rs); here, that BadInput
+    // applies it to every part.
     #[test]
-    fn values_are_escaped_and_bounded() {
-        assert_eq!(shown("a\u{1b}[31mb\n"), "a\\u{1b}[31mb\\n");
-        assert_eq!(quoted("x\"y"), "\"x\\\"y\"");
-        let long = "7".repeat(300_000);
-        let q = quoted(&long);
-        assert!(q.len() < 260, "{}", q.len());
-        assert!(q.ends_with("\"… (300000 bytes)"), "{q}");
-        assert_eq!(shown("é".repeat(3).as_str()), "ééé");
-        assert_eq!(shown_long("a\n\tb\r"), "a\n\tb\\r");
-    }
-
-    #[test]
-    fn passwords_in_urls_are_masked() {
-        assert_eq!(
-            mask_password("tcp://bob:hunter2@host:2376"),
-            "tcp://bob:***@host:2376"
-        );
-        assert_eq!(
-            mask_password("see https://u:p@r.io/x and user:pw@reg.io/a"),
-            "see https://u:***@r.io/x and user:***@reg.io/a"
-        );
-        assert_eq!(mask_password("tcp://host:2376"), "tcp://host:2376");
-        assert_eq!(mask_password("bob@host"), "bob@host");
-        assert_eq!(mask_password("reg.io/a@sha256:ab"), "reg.io/a@sha256:ab");
+    fn bad_input_shows_every_part_by_the_policy() {
         let e = BadInput::new("REMOTE_DOCKER_URL", "tcp://u:s3cret@h:1", "bad", "fix");
         assert!(!e.to_string().contains("s3cret"), "{e}");
+        let e = BadInput::new(
+            "IMAGES\u{202e}",
+            format!("a\u{202e}b{}", "7".repeat(300)), // 305 bytes: U+202E is 3
+            "problem \u{1b}[2J",
+            "hint \u{200b}",
+        );
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "IMAGES\\u{{202e}}=\"a\\u{{202e}}b{}\"… (305 bytes): problem \\u{{1b}}[2J\n  hint: hint \\u{{200b}}",
+                "7".repeat(197)
+            )
+        );
     }
 
     #[test]

@@ -17,6 +17,10 @@ mod lint;
 mod plan;
 mod preflight;
 mod reference;
+// The tests' one temp-dir helper, shared with the integration tests.
+#[cfg(test)]
+#[path = "../tests/it/support/tempdir.rs"]
+mod tempdir;
 mod unchanged;
 mod windows;
 

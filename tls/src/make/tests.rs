@@ -114,7 +114,7 @@ fn layout_and_modes() {
 fn ca_is_a_ca() {
     let t = Tmp::new("ca");
     mk(&opts(&t.0)).expect("make");
-    let f = inspect::facts(&t.0.join("ca"));
+    let f = inspect::facts(&t.0.join("ca")).to_value();
     let ca = &f["certs"]["ca.pem"];
     assert_eq!(ca["is_ca"], true, "{f}");
     assert_eq!(ca["signed_by_ca"], true, "self-signed: {f}");
@@ -135,7 +135,7 @@ fn ca_is_a_ca() {
 fn server_cert_names_usages_and_chain() {
     let t = Tmp::new("server");
     mk(&opts(&t.0)).expect("make");
-    let f = inspect::facts(&t.0.join("node"));
+    let f = inspect::facts(&t.0.join("node")).to_value();
     let s = &f["certs"]["server-cert.pem"];
     assert_eq!(s["subject_cn"], "winbuild.example.com", "{f}");
     assert_eq!(s["is_ca"], false);
@@ -162,7 +162,7 @@ fn server_cert_names_usages_and_chain() {
 fn client_cert_usages_validity_and_chain() {
     let t = Tmp::new("client");
     mk(&opts(&t.0)).expect("make");
-    let f = inspect::facts(&t.0.join("client"));
+    let f = inspect::facts(&t.0.join("client")).to_value();
     let c = &f["certs"]["cert.pem"];
     assert_eq!(c["subject_cn"], "client", "{f}");
     assert_eq!(strs(&c["extended_key_usage"]), ["clientAuth"]);
@@ -192,7 +192,7 @@ fn signature_check_is_real() {
     fs::copy(a.0.join("client/ca.pem"), mixed.0.join("ca.pem")).expect("cp");
     fs::copy(b.0.join("client/cert.pem"), mixed.0.join("cert.pem")).expect("cp");
     fs::copy(a.0.join("client/key.pem"), mixed.0.join("key.pem")).expect("cp");
-    let f = inspect::facts(&mixed.0);
+    let f = inspect::facts(&mixed.0).to_value();
     assert_eq!(f["certs"]["cert.pem"]["signed_by_ca"], false, "{f}");
     assert_eq!(f["keys"]["key.pem"]["matches_cert"], false, "{f}");
 
@@ -218,7 +218,7 @@ fn signature_check_is_real() {
     let cert = params.self_signed(&key).expect("self-signed");
     fs::write(fake_ca.0.join("ca.pem"), cert.pem()).expect("write");
     fs::copy(a.0.join("client/cert.pem"), fake_ca.0.join("cert.pem")).expect("cp");
-    let f = inspect::facts(&fake_ca.0);
+    let f = inspect::facts(&fake_ca.0).to_value();
     assert_eq!(f["certs"]["cert.pem"]["issuer_cn"], cn.as_str(), "{f}");
     assert_eq!(f["certs"]["cert.pem"]["signed_by_ca"], false, "{f}");
 }
@@ -302,9 +302,9 @@ fn reuses_a_ca() {
         fs::read(first.0.join("ca/ca.pem")).expect("read")
     );
     // The new certs verify against the old CA (also from the old client folder's view).
-    let f = inspect::facts(&second.0.join("client"));
+    let f = inspect::facts(&second.0.join("client")).to_value();
     assert_eq!(f["certs"]["cert.pem"]["signed_by_ca"], true, "{f}");
-    let f = inspect::facts(&second.0.join("node"));
+    let f = inspect::facts(&second.0.join("node")).to_value();
     assert_eq!(f["certs"]["server-cert.pem"]["signed_by_ca"], true, "{f}");
     assert_eq!(
         f["certs"]["server-cert.pem"]["subject_cn"],
@@ -628,11 +628,11 @@ fn backdated_certs_are_expired() {
     o.days = Some("1".into());
     o.backdate = Some("10".into());
     mk(&o).expect("make");
-    let f = inspect::facts(&t.0.join("client"));
+    let f = inspect::facts(&t.0.join("client")).to_value();
     let na = f["certs"]["cert.pem"]["not_after"].as_i64().expect("na");
     assert!(na < now() - 8 * DAY, "{f}");
     // The CA itself is fresh: only the leaves are backdated.
-    let f = inspect::facts(&t.0.join("ca"));
+    let f = inspect::facts(&t.0.join("ca")).to_value();
     assert!(f["certs"]["ca.pem"]["not_after"].as_i64().expect("na") > now());
 }
 

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use anyhow::Context;
-use serde_json::Value;
+use tls_spec::Facts;
 use xshell::Shell;
 
 /// `$CARGO run --quiet --manifest-path ROOT/Cargo.toml --package xtask-tls -- ARGS`: cargo
@@ -60,8 +60,9 @@ fn newest(p: &Path) -> Option<std::time::SystemTime> {
         .max()
 }
 
-/// `xtask-tls inspect DIR --json`: the facts doctor judges a client cert folder by.
-pub fn inspect(dir: &Path) -> anyhow::Result<Value> {
+/// `xtask-tls inspect DIR --json`: the facts doctor judges a client cert folder by (the typed
+/// contract both crates share, `tls_spec::Facts`).
+pub fn inspect(dir: &Path) -> anyhow::Result<Facts> {
     let sh = Shell::new()?;
     let args = [
         "inspect".to_string(),
@@ -81,5 +82,6 @@ pub fn inspect(dir: &Path) -> anyhow::Result<Value> {
             String::from_utf8_lossy(&out.stderr).trim()
         );
     }
-    serde_json::from_slice(&out.stdout).context("reading xtask-tls inspect's JSON")
+    Facts::from_json(&String::from_utf8_lossy(&out.stdout))
+        .map_err(|e| anyhow::anyhow!("reading xtask-tls inspect's JSON: {e}"))
 }

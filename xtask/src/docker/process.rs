@@ -400,7 +400,8 @@ mod tests {
     #[test]
     fn a_set_stop_flag_starts_nothing() {
         static STOP: AtomicBool = AtomicBool::new(true);
-        let dir = std::env::temp_dir().join(format!("xtask-stop-{}", std::process::id()));
+        let tmp = crate::tempdir::TempDir::new("stop");
+        let dir = tmp.path().join("touched");
         let touch = bin("touch");
         let a = argv(&["touch", &dir.display().to_string()]);
         let f = run(Spec {

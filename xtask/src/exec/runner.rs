@@ -180,8 +180,8 @@ mod tests {
     fn once_stopping_no_command_starts() {
         static STOP: AtomicBool = AtomicBool::new(false);
         let touch = which::which("touch").expect("touch on PATH");
-        let dir = std::env::temp_dir().join(format!("xtask-runner-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("mkdir");
+        let tmp = crate::tempdir::TempDir::new("runner");
+        let dir = tmp.path().to_path_buf();
         let timeouts = Timeouts {
             registry: Duration::from_secs(5),
             node: Duration::from_secs(5),
@@ -228,6 +228,5 @@ mod tests {
             !dir.join("after").exists(),
             "a command started after the stop"
         );
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -1,26 +1,16 @@
 //! Lint findings for hand-made folders: each rule, its line and its severity.
 
 use super::*;
+use crate::tempdir::TempDir;
 use std::fs;
 
-struct Folder(PathBuf);
-
-impl Folder {
-    fn new(tag: &str, files: &[(&str, &str)]) -> Folder {
-        let dir = std::env::temp_dir().join(format!("xtask-lint-{tag}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).expect("mkdir");
-        for (name, text) in files {
-            fs::write(dir.join(name), text).expect("write");
-        }
-        Folder(dir)
+/// A folder of these files, removed when dropped.
+fn folder(tag: &str, files: &[(&str, &str)]) -> TempDir {
+    let dir = TempDir::new(tag);
+    for (name, text) in files {
+        fs::write(dir.path().join(name), text).expect("write");
     }
-}
-
-impl Drop for Folder {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
+    dir
 }
 
 const GOOD_WINDOWS: &str =
@@ -28,7 +18,7 @@ const GOOD_WINDOWS: &str =
 const GOOD_CACHE: &str = "ARG SOURCE\nFROM --platform=windows/amd64 $SOURCE AS src\nFROM scratch\nCOPY --from=src /x /x\n";
 
 fn lines(tag: &str, files: &[(&str, &str)]) -> Vec<String> {
-    let f = Folder::new(tag, files);
+    let f = folder(tag, files);
     let prefix = format!("{}/", f.0.display());
     check(&f.0)
         .iter()
@@ -221,7 +211,7 @@ fn baseimage_without_arg_baseimage_is_a_warning() {
 
 /// The findings for a folder; its kind is read from its files, as `lint` reads it.
 fn lines_of(tag: &str, files: &[(&str, &str)]) -> Vec<String> {
-    let f = Folder::new(tag, files);
+    let f = folder(tag, files);
     let prefix = format!("{}/", f.0.display());
     check(&f.0)
         .iter()

@@ -126,20 +126,22 @@ pub fn bases(img: &Image, build_args: &[(String, String)]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tempdir::TempDir;
     use std::os::unix::fs::symlink;
 
-    fn folder(tag: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("xtask-digest-{tag}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&d);
+    fn folder(tag: &str) -> TempDir {
+        let t = TempDir::new(tag);
+        let d = t.path().to_path_buf();
         fs::create_dir_all(d.join("sub")).expect("mkdir");
         fs::write(d.join("VERSION"), "1.0\n").expect("write");
         fs::write(d.join("sub/a"), "a").expect("write");
-        d
+        t
     }
 
     #[test]
     fn links_are_hashed_by_target_and_never_followed() {
-        let d = folder("links");
+        let t = folder("links");
+        let d = t.path().to_path_buf();
         let plain = folder_digest(&d).expect("digest");
         // A loop and a link to an endless device: neither is followed.
         symlink("loop", d.join("loop")).expect("symlink");
@@ -153,12 +155,12 @@ mod tests {
         let other = folder_digest(&d).expect("digest");
         assert_ne!(linked, other);
         assert_eq!(other, folder_digest(&d).expect("digest"));
-        let _ = fs::remove_dir_all(&d);
     }
 
     #[test]
     fn a_fifo_is_an_entry_never_opened() {
-        let d = folder("fifo");
+        let t = folder("fifo");
+        let d = t.path().to_path_buf();
         let plain = folder_digest(&d).expect("digest");
         let made = std::process::Command::new("mkfifo")
             .arg(d.join("pipe"))
@@ -168,7 +170,6 @@ mod tests {
         // Would block forever if the FIFO were opened for reading.
         let with_fifo = folder_digest(&d).expect("digest with a fifo");
         assert_ne!(plain, with_fifo);
-        let _ = fs::remove_dir_all(&d);
     }
 
     /// Peak resident memory of this process (VmHWM), in KiB.
@@ -185,28 +186,27 @@ mod tests {
     fn a_big_file_is_hashed_as_a_stream() {
         // 16 MiB, sparse: reading it whole (as before, issue 19 §6) raises the peak by 16 MiB.
         let d = folder("big");
-        let f = std::fs::File::create(d.join("payload.bin")).expect("create");
+        let f = std::fs::File::create(d.path().join("payload.bin")).expect("create");
         f.set_len(16 << 20).expect("set_len");
         drop(f);
         let before = peak_kib();
-        folder_digest(&d).expect("digest");
+        folder_digest(d.path()).expect("digest");
         let grew = peak_kib().saturating_sub(before);
         assert!(
             grew < 8 << 10,
             "hashing 16 MiB raised the peak by {grew} KiB"
         );
-        let _ = std::fs::remove_dir_all(&d);
     }
 
     #[test]
     fn content_and_names_both_count() {
-        let d = folder("content");
+        let t = folder("content");
+        let d = t.path().to_path_buf();
         let a = folder_digest(&d).expect("digest");
         fs::write(d.join("sub/a"), "b").expect("write");
         let b = folder_digest(&d).expect("digest");
         assert_ne!(a, b);
         fs::rename(d.join("sub/a"), d.join("sub/c")).expect("mv");
         assert_ne!(b, folder_digest(&d).expect("digest"));
-        let _ = fs::remove_dir_all(&d);
     }
 }

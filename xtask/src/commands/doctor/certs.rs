@@ -2,9 +2,7 @@
 //! client certificate's facts (from `xtask-tls inspect`): signed by the ca.pem beside it, the
 //! key is its key, a client cert, valid now and for 30 more days.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use serde_json::Value;
+use tls_spec::{CertFacts, Facts};
 
 use super::report::{first_line, Report, Status};
 use crate::certs::{self as room, Problem};
@@ -79,7 +77,7 @@ pub(super) fn check_client_cert(
     r: &mut Report,
     s: &str,
     node: &Node,
-    facts: &Result<Value, String>,
+    facts: &Result<Facts, String>,
 ) {
     let f = match facts {
         Ok(f) => f,
@@ -97,61 +95,62 @@ pub(super) fn check_client_cert(
     let dir = node.cert_path.display();
     let remake =
         "make a matching set with `cargo xtask tls --ca OUT/ca …` and use its client/ folder";
-    let now = f["now"].as_i64().unwrap_or_else(unix_now);
-    let cert = &f["certs"]["cert.pem"];
-    let ca = &f["certs"]["ca.pem"];
-    for (name, c) in [("ca.pem", ca), ("cert.pem", cert)] {
-        if let Some(e) = c["error"].as_str() {
-            r.hint(
-                Status::Fail,
-                s,
-                "client cert",
-                format!("{dir}/{name}: {e}"),
-                remake.into(),
-            );
-            return;
-        }
-    }
+    let now = f.now;
+    // Each of the two certificates, or the failure that it has no facts.
+    let mut read = |name: &str| -> Option<&CertFacts> {
+        let why = match f.certs.get(name) {
+            Some(Ok(c)) => return Some(c),
+            Some(Err(e)) => e.clone(),
+            // check_files saw it; gone since, or the inspector did not look.
+            None => "missing".to_string(),
+        };
+        r.hint(
+            Status::Fail,
+            s,
+            "client cert",
+            format!("{dir}/{name}: {why}"),
+            remake.into(),
+        );
+        None
+    };
+    let Some(ca) = read("ca.pem") else { return };
+    let Some(cert) = read("cert.pem") else { return };
     let mut fails = Vec::new();
     let mut warns = Vec::new();
-    if cert["signed_by_ca"] != true {
+    if cert.signed_by_ca != Some(true) {
         fails.push(format!(
             "cert.pem (issuer {}) is not signed by the ca.pem next to it ({})",
-            cn(&cert["issuer_cn"]),
-            cn(&ca["subject_cn"])
+            cn(&cert.issuer_cn),
+            cn(&ca.subject_cn)
         ));
     }
-    let key = &f["keys"]["key.pem"];
-    match (&key["matches_cert"], key["error"].as_str()) {
-        (Value::Bool(false), _) => fails.push("key.pem is not the key of cert.pem".into()),
-        (_, Some(e)) => warns.push(format!("key.pem not checked against cert.pem: {e}")),
-        _ => {}
+    if let Some(key) = f.keys.get("key.pem") {
+        match (key.matches_cert, &key.error) {
+            (Some(false), _) => fails.push("key.pem is not the key of cert.pem".into()),
+            (_, Some(e)) => warns.push(format!("key.pem not checked against cert.pem: {e}")),
+            _ => {}
+        }
     }
-    let eku: Vec<&str> = cert["extended_key_usage"]
-        .as_array()
-        .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
-        .unwrap_or_default();
-    if !eku.is_empty() && !eku.iter().any(|e| *e == "clientAuth" || *e == "any") {
+    let eku = &cert.extended_key_usage;
+    if !eku.is_empty() && !eku.iter().any(|e| e == "clientAuth" || e == "any") {
         fails.push(format!(
             "cert.pem is not a client cert (extended key usage {})",
             eku.join(", ")
         ));
     }
     for (name, c) in [("cert.pem", cert), ("ca.pem", ca)] {
-        let nb = c["not_before"].as_i64().unwrap_or(i64::MIN);
-        let na = c["not_after"].as_i64().unwrap_or(i64::MAX);
-        let until = c["not_after_utc"].as_str().unwrap_or("?");
-        if na < now {
+        let until = &c.not_after_utc;
+        if c.not_after < now {
             fails.push(format!("{name} expired on {until}"));
-        } else if nb > now {
+        } else if c.not_before > now {
             fails.push(format!(
                 "{name} is not valid before {} (check this machine's clock)",
-                c["not_before_utc"].as_str().unwrap_or("?")
+                c.not_before_utc
             ));
-        } else if na - now < EXPIRY_WARN_DAYS * 86_400 {
+        } else if c.not_after - now < EXPIRY_WARN_DAYS * 86_400 {
             warns.push(format!(
                 "{name} expires in {} days ({until})",
-                (na - now) / 86_400
+                (c.not_after - now) / 86_400
             ));
         }
     }
@@ -172,31 +171,124 @@ pub(super) fn check_client_cert(
             format!("renew it: {remake}"),
         );
     } else {
-        let na = cert["not_after"].as_i64().unwrap_or(now);
         r.add(
             Status::Ok,
             s,
             "client cert",
             format!(
                 "{}, signed by ca.pem ({}), valid until {} ({} days)",
-                cn(&cert["subject_cn"]),
-                cn(&ca["subject_cn"]),
-                cert["not_after_utc"].as_str().unwrap_or("?"),
-                (na - now) / 86_400
+                cn(&cert.subject_cn),
+                cn(&ca.subject_cn),
+                cert.not_after_utc,
+                (cert.not_after - now) / 86_400
             ),
         );
     }
 }
 
-fn cn(v: &Value) -> String {
-    v.as_str()
+fn cn(v: &Option<String>) -> String {
+    v.as_deref()
         .map(|s| format!("CN={s}"))
         .unwrap_or_else(|| "no CN".into())
 }
 
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use tls_spec::{CertFacts, Facts, KeyFacts};
+
+    use super::*;
+
+    const DAY: i64 = 86_400;
+    const NOW: i64 = 1_800_000_000;
+
+    fn cert(cn: &str, days_left: i64, eku: &[&str]) -> CertFacts {
+        CertFacts {
+            subject_cn: Some(cn.into()),
+            issuer_cn: Some("ca".into()),
+            is_ca: cn == "ca",
+            sans: vec![],
+            key_usage: vec![],
+            extended_key_usage: eku.iter().map(|s| s.to_string()).collect(),
+            not_before: NOW - DAY,
+            not_after: NOW + days_left * DAY,
+            not_before_utc: "before".into(),
+            not_after_utc: "after".into(),
+            signed_by_ca: Some(true),
+        }
+    }
+
+    fn facts(client: Result<CertFacts, String>, matches: Option<bool>) -> Facts {
+        Facts {
+            dir: "/certs".into(),
+            now: NOW,
+            missing: vec![],
+            certs: BTreeMap::from([
+                ("ca.pem".into(), Ok(cert("ca", 3000, &[]))),
+                ("cert.pem".into(), client),
+            ]),
+            keys: BTreeMap::from([(
+                "key.pem".into(),
+                KeyFacts {
+                    mode: "0600".into(),
+                    private_to_owner: true,
+                    cert: "cert.pem".into(),
+                    matches_cert: matches,
+                    error: None,
+                },
+            )]),
+        }
+    }
+
+    /// The one check doctor adds for these facts: its status and detail.
+    fn judged(f: Facts) -> (Status, String) {
+        let node = Node::for_test(None, "tcp://winbuild:2376", "/certs");
+        let mut r = Report::default();
+        check_client_cert(&mut r, "node", &node, &Ok(f));
+        assert_eq!(r.checks.len(), 1);
+        let c = r.checks.remove(0);
+        (c.status, c.detail)
+    }
+
+    #[test]
+    fn the_typed_facts_are_judged() {
+        let (st, d) = judged(facts(Ok(cert("client", 100, &["clientAuth"])), Some(true)));
+        assert_eq!(st, Status::Ok, "{d}");
+        assert!(d.starts_with("CN=client, signed by ca.pem (CN=ca), valid until after (100 days)"));
+
+        let (st, d) = judged(facts(Ok(cert("client", 10, &["clientAuth"])), Some(true)));
+        assert_eq!(
+            (st, d.contains("cert.pem expires in 10 days")),
+            (Status::Warn, true),
+            "{d}"
+        );
+
+        let (st, d) = judged(facts(Ok(cert("client", -1, &["serverAuth"])), Some(false)));
+        assert_eq!(st, Status::Fail, "{d}");
+        for want in [
+            "expired on after",
+            "not a client cert",
+            "key.pem is not the key",
+        ] {
+            assert!(d.contains(want), "{want}: {d}");
+        }
+
+        let unsigned = CertFacts {
+            signed_by_ca: None,
+            ..cert("client", 100, &[])
+        };
+        let (st, d) = judged(facts(Ok(unsigned), None));
+        assert_eq!(st, Status::Fail, "{d}");
+        assert!(
+            d.contains("is not signed by the ca.pem next to it (CN=ca)"),
+            "{d}"
+        );
+
+        let (st, d) = judged(facts(Err("not a PEM certificate".into()), None));
+        assert_eq!(
+            (st, d.as_str()),
+            (Status::Fail, "/certs/cert.pem: not a PEM certificate")
+        );
+    }
 }

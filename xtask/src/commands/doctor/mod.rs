@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde_json::Value;
+use tls_spec::Facts;
 
 use super::{Inspect, Planning};
 use crate::certs::tool;
@@ -141,7 +141,7 @@ fn check_all(cfg: &Planning, plan: &Plan, mut r: Report) -> anyhow::Result<Repor
 
     // Each node the target uses.
     let nodes = nodes_of(&cfg.nodes, plan);
-    let mut facts: HashMap<PathBuf, Result<Value, String>> = HashMap::new();
+    let mut facts: HashMap<PathBuf, Result<Facts, String>> = HashMap::new();
     for node in &nodes {
         let s = scope(node);
         let url_ok = node::check_url(&mut r, &s, node);

@@ -167,8 +167,8 @@ fn an_interrupted_run_and_one_that_never_started_a_step() {
 
 #[test]
 fn the_file_is_replaced_whole() {
-    let dir = std::env::temp_dir().join(format!("xtask-report-{}", std::process::id()));
-    fs::create_dir_all(&dir).expect("mkdir");
+    let tmp = crate::tempdir::TempDir::new("report");
+    let dir = tmp.path().to_path_buf();
     let path = dir.join("run.json");
     fs::write(&path, "old").expect("old");
     write(&path, &json!({"a": 1})).expect("write");
@@ -180,5 +180,4 @@ fn the_file_is_replaced_whole() {
     // A folder that is not there: an error naming the report, nothing written.
     let e = write(&dir.join("no/such/run.json"), &json!({})).expect_err("no folder");
     assert!(format!("{e:#}").contains("run report"), "{e:#}");
-    fs::remove_dir_all(&dir).expect("rm");
 }
