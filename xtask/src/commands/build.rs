@@ -44,6 +44,13 @@ pub fn run(opts: Opts, target: Target) -> anyhow::Result<()> {
         Config::load_with(&opts, Needs { node: true }, &Env::process())?;
     }
     let docker = preflight::local(&cfg, &plan)?;
+    preflight::docker_env(
+        &docker,
+        &Env::process(),
+        &cfg.nodes,
+        &plan,
+        cfg.node_timeout,
+    )?;
     let started = SystemTime::now();
     // Every output path is checked before the first step: a run that published everything
     // must not fail for a report or log it cannot write.
@@ -183,6 +190,7 @@ fn execute(
                 idle_check: cfg.step_idle_check,
                 idle: cfg.step_idle_timeout,
             },
+            keep_going: cfg.keep_going,
         },
         states,
     )

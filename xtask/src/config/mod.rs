@@ -3,6 +3,7 @@
 //! before anything runs. A value that is wrong becomes a `BadInput` (exit 2) naming it.
 
 mod isolation;
+mod make;
 pub mod names;
 mod nodes;
 mod opts;
@@ -88,6 +89,8 @@ pub struct Config {
     pub log_dir: Option<PathBuf>,
     /// QUIET: the terminal shows step starts and ends, a failure's tail and the summary.
     pub quiet: bool,
+    /// KEEP_GOING (`-k`, `make -k`): after a failure, steps that do not depend on it go on.
+    pub keep_going: bool,
 }
 
 /// The environment as config reads it: every variable that holds UTF-8 (cli/ refuses the
@@ -298,6 +301,14 @@ impl Config {
                 "QUIET=1 (or --quiet) shows only step starts, ends and the summary",
             )?;
 
+        let keep_going = opts.keep_going
+            || make::keeps_going(env.get("MAKEFLAGS"))
+            || parse_switch(
+                "KEEP_GOING",
+                env.get("KEEP_GOING"),
+                "KEEP_GOING=1 (or -k, or make -k) goes on with independent steps after a failure",
+            )?;
+
         let seconds = |var: &str, v: Option<&str>, max: usize, default: u64, hint: &str| {
             parse_number(var, v, 1..=max, hint)
                 .map(|n| Duration::from_secs(n.map_or(default, |n| n as u64)))
@@ -358,6 +369,7 @@ impl Config {
             report,
             log_dir,
             quiet,
+            keep_going,
         })
     }
 

@@ -30,6 +30,9 @@ pub struct Opts {
     pub registry_timeout: Option<String>,
     pub step_idle_check: Option<String>,
     pub step_idle_timeout: Option<String>,
+    /// `-k/--keep-going` was given (KEEP_GOING=1, or `k` in make's MAKEFLAGS, means the same;
+    /// config reads them).
+    pub keep_going: bool,
     /// `--skip-unchanged` was given (SKIP_UNCHANGED=1 in the environment means the same;
     /// config reads it).
     pub skip_unchanged: bool,
@@ -135,6 +138,10 @@ pub struct RunArgs {
     /// [default: 1800].
     #[arg(long, env = "STEP_IDLE_TIMEOUT", value_name = "S")]
     pub step_idle_timeout: Option<String>,
+    /// After a step fails, go on with the steps that do not depend on it; the run still ends 1,
+    /// naming every failure [env: KEEP_GOING=1; also `make -k`].
+    #[arg(short = 'k', long)]
+    pub keep_going: bool,
 }
 
 /// `--skip-unchanged` (SKIP_UNCHANGED=1).
@@ -226,6 +233,7 @@ impl Opts {
         self.retries = a.retries;
         self.step_idle_check = a.step_idle_check;
         self.step_idle_timeout = a.step_idle_timeout;
+        self.keep_going = a.keep_going;
         self
     }
 
