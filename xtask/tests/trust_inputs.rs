@@ -389,7 +389,27 @@ fn a_docker_environment_that_sends_local_work_elsewhere_is_refused() {
         .env("FAKE_DOCKER_FAIL", " buildx inspect "));
     refused(&w, &o, "BUILDX_BUILDER=\"nosuch\": no such buildx builder");
 
-    // DOCKER_TLS_VERIFY with this machine's plain socket: docker speaks TLS to it and fails.
+    // DOCKER_TLS_VERIFY with this machine's plain socket: `docker version` still answers, but
+    // buildx speaks https to the socket; `buildx inspect` says so in an Error: line, exit 0
+    // (as seen on the stack), and every cache build would fail.
+    let h = hook(
+        &w,
+        "if [[ \"$1 $2\" == 'buildx inspect' && -n ${DOCKER_TLS_VERIFY:-} ]]; then printf 'Name: default\\nError:         error during connect: Head \"https://%%2Fsock/_ping\": dial tcp: lookup /sock: no such host\\n'; exit 0; fi\n",
+    );
+    let o = run(xtask(&w, &["push-as-linux"])
+        .env("DOCKER_TLS_VERIFY", "1")
+        .env("FAKE_DOCKER_HOOK", &h));
+    refused(
+        &w,
+        &o,
+        "DOCKER_TLS_VERIFY=\"1\": buildx cannot reach the daemon",
+    );
+    assert!(
+        stderr(&o).contains("error during connect"),
+        "{}",
+        stderr(&o)
+    );
+    // The daemon itself not answering with it.
     let h = hook(
         &w,
         "if [[ $1 == version ]]; then echo 'Error: http: server gave HTTP response to HTTPS client' >&2; exit 1; fi\n",

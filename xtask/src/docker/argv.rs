@@ -210,13 +210,15 @@ pub fn context_inspect(name: &str) -> Vec<String> {
     argv
 }
 
-/// `docker buildx inspect -- NAME`: whether the builder exists (no --bootstrap: a stopped
-/// builder is not started). Read-only.
-pub fn buildx_inspect(name: &str) -> Vec<String> {
-    let mut argv: Vec<String> = ["docker", "buildx", "inspect", "--"]
-        .map(String::from)
-        .into();
-    argv.push(name.to_string());
+/// `docker buildx inspect [-- NAME]`: whether the builder exists — NAME, or the one a local
+/// buildx command would use now — and, in its `Error:` line, whether buildx can reach its
+/// daemon (no --bootstrap: a stopped builder is not started). Read-only.
+pub fn buildx_inspect(name: Option<&str>) -> Vec<String> {
+    let mut argv: Vec<String> = ["docker", "buildx", "inspect"].map(String::from).into();
+    if let Some(n) = name {
+        argv.push("--".into());
+        argv.push(n.to_string());
+    }
     argv
 }
 

@@ -8,9 +8,12 @@
 //! - DOCKER_CONTEXT naming a context that does not exist is refused (DOCKER_HOST, when set,
 //!   wins over it, as in docker);
 //! - BUILDX_BUILDER naming a builder that does not exist is refused;
+//! - when any of them is set and the run has cache builds, `docker buildx inspect` must show
+//!   the current builder reaching its daemon (DOCKER_TLS_VERIFY with a plain socket: `docker
+//!   version` still answers, but buildx speaks https to the socket and every cache build fails);
 //! - when any of DOCKER_HOST, DOCKER_CONTEXT, DOCKER_TLS_VERIFY is set and the run has local
 //!   steps, the local daemon is asked its version (within NODE_TIMEOUT): no answer, an error
-//!   (DOCKER_TLS_VERIFY with a plain socket, a missing cert), or a Windows daemon is refused.
+//!   (a missing cert), or a Windows daemon is refused.
 //!
 //! Each refusal is bad input (exit 2) naming the variable, before any docker command that
 //! changes anything. docs/environment.md is the user's side of this.
@@ -23,7 +26,7 @@ use serde_json::Value;
 use crate::config::{Env, Node};
 use crate::docker::{self, Answer};
 use crate::error::{shown, BadInput};
-use crate::plan::{NodeRef, NodeSays, Plan};
+use crate::plan::{Kind, NodeRef, NodeSays, Plan};
 
 /// Checks the docker environment `env` for a run of `plan` whose nodes are `nodes`.
 pub fn check(
@@ -34,6 +37,15 @@ pub fn check(
     limit: Duration,
 ) -> anyhow::Result<()> {
     let set = |k: &str| env.get(k).filter(|v| !v.is_empty());
+    // One variable: its value; several: each as NAME=VALUE.
+    let describe = |vars: &[&str]| match vars {
+        [one] => set(one).unwrap_or_default().to_string(),
+        _ => vars
+            .iter()
+            .map(|k| format!("{k}={}", set(k).unwrap_or_default()))
+            .collect::<Vec<_>>()
+            .join(" "),
+    };
     let host = set("DOCKER_HOST");
     if let Some(h) = host {
         if let Some(n) = nodes.iter().find(|n| same_url(&n.url, h)) {
@@ -66,7 +78,7 @@ pub fn check(
     if let Some(name) = set("BUILDX_BUILDER") {
         if let Some(e) = failure(docker::query(
             docker,
-            &docker::buildx_inspect(name),
+            &docker::buildx_inspect(Some(name)),
             Some(limit),
         )) {
             return Err(BadInput::new(
@@ -85,16 +97,37 @@ pub fn check(
     if changed.is_empty() || !local_steps {
         return Ok(());
     }
+    let cache_steps = plan.steps.iter().any(|s| s.kind() == Kind::Cache);
+    if cache_steps && (!changed.is_empty() || set("BUILDX_BUILDER").is_some()) {
+        // What the cache builds will use: buildx's current builder. buildx speaks to a plain
+        // socket over https when DOCKER_TLS_VERIFY is set (seen on the stack: `docker version`
+        // answers, `buildx build` fails); `buildx inspect` then exits 0 with an `Error:` line.
+        let answer = docker::query(docker, &docker::buildx_inspect(None), Some(limit));
+        let why = match answer {
+            Answer::Ok(out) => out
+                .lines()
+                .find_map(|l| l.trim_start().strip_prefix("Error:"))
+                .map(|e| e.trim().to_string()),
+            other => failure(other),
+        };
+        if let Some(e) = why {
+            let mut vars = changed.clone();
+            if set("BUILDX_BUILDER").is_some() {
+                vars.push("BUILDX_BUILDER");
+            }
+            return Err(BadInput::new(
+                vars.join(", "),
+                describe(&vars),
+                format!(
+                    "buildx cannot reach the daemon of the builder the cache builds would use: {}",
+                    shown(&e)
+                ),
+                "the cache builds run on this machine's Linux daemon: unset the variable, or point it at that daemon (docs/environment.md)",
+            ));
+        }
+    }
     let var = changed.join(", ");
-    // One variable: its value; several: each as NAME=VALUE.
-    let value = match changed.as_slice() {
-        [one] => set(one).unwrap_or_default().to_string(),
-        _ => changed
-            .iter()
-            .map(|k| format!("{k}={}", set(k).unwrap_or_default()))
-            .collect::<Vec<_>>()
-            .join(" "),
-    };
+    let value = describe(&changed);
     let hint = "the cache builds run on this machine's Linux daemon: unset the variable, or point it at that daemon (docs/environment.md)";
     match docker::query(docker, &docker::local_version(), Some(limit)) {
         Answer::Ok(out) => {
