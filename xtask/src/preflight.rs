@@ -1,9 +1,11 @@
 //! Preflight: the cheap, read-only checks a run makes before its first step — the docker CLI
 //! on PATH, buildx when the target needs it, per node the client cert files with a readable
 //! key — each problem bad input (exit 2) with its fix; and (`node`) the probe of every node,
-//! which also decides each build's isolation. `doctor` reuses these pieces for its report;
+//! which also decides each build's isolation; (`env`) the user's docker environment (DOCKER_HOST,
+//! DOCKER_CONTEXT, DOCKER_TLS_VERIFY, BUILDX_BUILDER). `doctor` reuses these pieces for its report;
 //! the run never depends on doctor.
 
+mod env;
 mod node;
 
 use std::path::Path;
@@ -14,6 +16,7 @@ use crate::config::{Node, Nodes};
 use crate::docker::{self, Answer, Client};
 use crate::error::BadInput;
 use crate::plan::Plan;
+pub use env::check as docker_env;
 pub use node::{ask as ask_node, node_says, probe as probe_nodes, undecided};
 
 /// The install hint for a missing buildx plugin.

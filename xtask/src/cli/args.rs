@@ -205,7 +205,7 @@ fn run_input(
     let planning = groups.planning(target, selection, &env, &mut w)?;
     let input = build::Input {
         planning,
-        run: run.resolve()?,
+        run: run.resolve(&env)?,
         output: output.resolve(&env)?,
         dry,
     };

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use super::Planning;
-use crate::config::{check_certs, DryRunArgs, Node, Output, RunSettings};
+use crate::config::{check_certs, DryRunArgs, Env, Node, Output, RunSettings};
 use crate::docker::Client;
 use crate::error::BadInput;
 use crate::exec::{self, report, term};
@@ -53,6 +53,7 @@ pub fn run(input: Input) -> anyhow::Result<()> {
         p.nodes.require()?;
     }
     let docker = preflight::local(&p.nodes, &plan, p.registry.timeout)?;
+    preflight::docker_env(&docker, &Env::process(), &p.nodes, &plan, p.nodes.timeout)?;
     let started = SystemTime::now();
     // Every output path is checked before the first step: a run that published everything
     // must not fail for a report or log it cannot write.
@@ -195,6 +196,7 @@ fn execute(
                 idle_check: settings.step_idle_check,
                 idle: settings.step_idle_timeout,
             },
+            keep_going: settings.keep_going,
         },
         states,
     )

@@ -10,6 +10,7 @@
 //! RETRIES, STEP_IDLE_*, SKIP_UNCHANGED), `output` (REPORT, LOG_DIR, QUIET), `switches`
 //! (--dry-run, --json).
 
+mod make;
 mod nodes;
 mod output;
 mod parse;

@@ -1,6 +1,7 @@
 //! The run group: how many steps run at once (JOBS, NODE_JOBS, LOCAL_JOBS), retries
 //! (RETRIES), how long a step may be silent (STEP_IDLE_CHECK, STEP_IDLE_TIMEOUT), and
-//! skip-unchanged (--skip-unchanged, SKIP_UNCHANGED=1).
+//! skip-unchanged (--skip-unchanged, SKIP_UNCHANGED=1), going on after a failure (-k,
+//! KEEP_GOING=1, make -k).
 
 use std::time::Duration;
 
@@ -33,6 +34,10 @@ pub struct RunArgs {
     /// [default: 1800].
     #[arg(long, env = "STEP_IDLE_TIMEOUT", value_name = "S")]
     pub step_idle_timeout: Option<String>,
+    /// After a step fails, go on with the steps that do not depend on it; the run still ends 1,
+    /// naming every failure [env: KEEP_GOING=1; also `make -k`].
+    #[arg(short = 'k', long)]
+    pub keep_going: bool,
 }
 
 /// `--skip-unchanged` (SKIP_UNCHANGED=1).
@@ -72,10 +77,12 @@ pub struct RunSettings {
     pub step_idle_check: Duration,
     /// STEP_IDLE_TIMEOUT: silence after which a step is stopped anyway.
     pub step_idle_timeout: Duration,
+    /// KEEP_GOING (`-k`, `make -k`): after a failure, steps that do not depend on it go on.
+    pub keep_going: bool,
 }
 
 impl RunArgs {
-    pub fn resolve(self) -> anyhow::Result<RunSettings> {
+    pub fn resolve(self, env: &Env) -> anyhow::Result<RunSettings> {
         let jobs = parse_number("JOBS", self.jobs.as_deref(), 1..=64, "e.g. -j 2")?;
         let local_jobs = parse_number(
             "LOCAL_JOBS",
@@ -110,6 +117,15 @@ impl RunArgs {
             1800,
             "seconds of silence after which a step is stopped; the default is 1800",
         )?;
+        // A plain switch on the command line; KEEP_GOING=1 and `make -k` (a `k` in the
+        // MAKEFLAGS make hands its recipes) mean the same.
+        let keep_going = self.keep_going
+            || super::make::keeps_going(env.get("MAKEFLAGS"))
+            || parse_switch(
+                "KEEP_GOING",
+                env.get("KEEP_GOING"),
+                "KEEP_GOING=1 (or -k, or make -k) goes on with independent steps after a failure",
+            )?;
         Ok(RunSettings {
             jobs,
             node_jobs,
@@ -117,6 +133,39 @@ impl RunArgs {
             retries,
             step_idle_check,
             step_idle_timeout,
+            keep_going,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Env {
+        Env(pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect())
+    }
+
+    #[test]
+    fn keep_going_from_the_flag_the_variable_or_make_k() {
+        let off = RunArgs::default().resolve(&env(&[])).unwrap();
+        assert!(!off.keep_going);
+        let flag = RunArgs {
+            keep_going: true,
+            ..RunArgs::default()
+        };
+        assert!(flag.resolve(&env(&[])).unwrap().keep_going);
+        let var = RunArgs::default().resolve(&env(&[("KEEP_GOING", "1")]));
+        assert!(var.unwrap().keep_going);
+        let make = RunArgs::default().resolve(&env(&[("MAKEFLAGS", "k -j2")]));
+        assert!(make.unwrap().keep_going);
+        let e = RunArgs::default()
+            .resolve(&env(&[("KEEP_GOING", "yes")]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("KEEP_GOING"), "{e}");
     }
 }

@@ -184,6 +184,49 @@ pub fn node_version(node: &Node) -> Vec<String> {
     argv
 }
 
+/// `docker version --format '{{json .Server}}'` without -H: the daemon this machine's local
+/// commands (cache builds, lists, registry queries) reach, as DOCKER_HOST, DOCKER_CONTEXT and
+/// DOCKER_TLS_VERIFY make it. Read-only.
+pub fn local_version() -> Vec<String> {
+    ["docker", "version", "--format", "{{json .Server}}"]
+        .map(String::from)
+        .into()
+}
+
+/// `docker context inspect --format '{{.Name}}' -- NAME`: whether the context exists. Reads
+/// only the client's files.
+pub fn context_inspect(name: &str) -> Vec<String> {
+    let mut argv: Vec<String> = [
+        "docker",
+        "context",
+        "inspect",
+        "--format",
+        "{{.Name}}",
+        "--",
+    ]
+    .map(String::from)
+    .into();
+    argv.push(name.to_string());
+    argv
+}
+
+/// `docker buildx inspect [-- NAME]`: whether the builder exists — NAME, or the one a local
+/// buildx command would use now — and, in its `Error:` line, whether buildx can reach its
+/// daemon (no --bootstrap: a stopped builder is not started). Read-only.
+pub fn buildx_inspect(name: Option<&str>) -> Vec<String> {
+    let mut argv: Vec<String> = ["docker", "buildx", "inspect"].map(String::from).into();
+    if let Some(n) = name {
+        argv.push("--".into());
+        argv.push(n.to_string());
+    }
+    argv
+}
+
+/// The variables of the user's docker environment that a node command (one with its own -H)
+/// must not inherit: `docker build` is `docker buildx build` now, and BUILDX_BUILDER would send
+/// the node's build to that builder instead of the node the plan names.
+pub const NOT_FOR_NODES: &[&str] = &["BUILDX_BUILDER"];
+
 /// `docker buildx version`: whether the buildx plugin is there. Read-only.
 pub fn buildx_version() -> Vec<String> {
     ["docker", "buildx", "version"].map(String::from).into()

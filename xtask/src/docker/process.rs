@@ -119,6 +119,13 @@ pub fn run(spec: Spec) -> Finished {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    // A command for a node (its own -H) goes where its argv says, whatever builder the user's
+    // environment picks for local builds (`argv::NOT_FOR_NODES`).
+    if spec.argv.iter().any(|a| a == "-H") {
+        for var in super::argv::NOT_FOR_NODES {
+            cmd.env_remove(var);
+        }
+    }
     let parent = std::process::id() as i32;
     let stop = spec.stop;
     // SAFETY: the hook runs in the forked child before exec and calls only async-signal-safe

@@ -2,7 +2,8 @@
 //! through the process helper, never a shell), its output streamed back line by line; this
 //! thread schedules: a step starts when every step it waits for has succeeded and its lane has
 //! room (`scheduler`: per node, per local lane, JOBS overall). The first failure stops new
-//! steps from starting. A signal (SIGINT, SIGTERM, SIGHUP) or output that can no longer be
+//! steps from starting — with KEEP_GOING only those that wait for a failed step, and the
+//! error names every failure. A signal (SIGINT, SIGTERM, SIGHUP) or output that can no longer be
 //! written stops everything: no docker command starts any more, inside a step neither, the
 //! running ones are stopped, and those steps are reported `stopped`. Either way the summary
 //! says what finished and what did not. Nothing waits forever: see `watch`. A failed step's
@@ -62,6 +63,8 @@ pub struct Options {
     pub log_dir: Option<PathBuf>,
     /// How long a registry or node may keep a step waiting.
     pub timeouts: Timeouts,
+    /// KEEP_GOING: a failure stops only what depends on it; the rest goes on.
+    pub keep_going: bool,
 }
 
 /// What step threads tell the main thread.
@@ -89,7 +92,8 @@ pub fn run(plan: &Plan, opts: &Options, ended: &mut Vec<State>) -> anyhow::Resul
     let mut out = Output::new(plan, opts);
     let (tx, rx): (Sender<Event>, Receiver<Event>) = mpsc::channel();
     let pushes = plan.steps.iter().any(|s| s.kind() != Kind::Build);
-    let mut failed: Option<usize> = None;
+    // Every failed step, in the order they failed.
+    let mut failed: Vec<usize> = Vec::new();
     let mut announced = false;
     // What each finished step pushed or built, by docker's own word: what this run owns.
     let mut mine = owned::Mine::default();
@@ -103,8 +107,10 @@ pub fn run(plan: &Plan, opts: &Options, ended: &mut Vec<State>) -> anyhow::Resul
                 &format!("\nxtask: {}, stopping running steps", Interrupted(sig)),
             );
         }
-        // Start what is ready, in plan order, while there is room.
-        if failed.is_none() && stopping.is_none() {
+        // Start what is ready, in plan order, while there is room. After a failure only with
+        // KEEP_GOING: a step that waits for a failed one is never ready, so what depends on
+        // the failure does not start.
+        if (failed.is_empty() || opts.keep_going) && stopping.is_none() {
             for d in sched.next(plan) {
                 match d {
                     Decision::Skip(i) => out.skipped(plan, i),
@@ -128,7 +134,7 @@ pub fn run(plan: &Plan, opts: &Options, ended: &mut Vec<State>) -> anyhow::Resul
             }) => {
                 let result = result.map(|said| mine.record(&plan.steps[step], said));
                 if sched.finish(plan, step, result, stopped) {
-                    failed.get_or_insert(step);
+                    failed.push(step);
                 }
                 out.ended(plan, step, &sched.state[step]);
             }
@@ -141,7 +147,7 @@ pub fn run(plan: &Plan, opts: &Options, ended: &mut Vec<State>) -> anyhow::Resul
     if let Some(sig) = signals::caught() {
         return Err(Interrupted(sig).into());
     }
-    if let Some(i) = failed {
+    let failure = |i: usize| {
         let s = &plan.steps[i];
         // Docker's words may be long; the message keeps its shape (the step named first, the
         // log's name and the hint last) whatever they hold.
@@ -154,14 +160,32 @@ pub fn run(plan: &Plan, opts: &Options, ended: &mut Vec<State>) -> anyhow::Resul
             .failure_hint()
             .map(|h| format!("\n  hint: {h}"))
             .unwrap_or_default();
-        return Err(StepFailed(format!(
+        format!(
             "step {}/{n} failed: {} (image {}, {}): {why}{tail}{hint}",
             s.id,
             s.what,
             s.image,
             s.node.label(),
-        ))
-        .into());
+        )
+    };
+    match failed.as_slice() {
+        [] => {}
+        [one] => return Err(StepFailed(failure(*one)).into()),
+        // KEEP_GOING: every failure named, then each in full.
+        many => {
+            let names: Vec<String> = many
+                .iter()
+                .map(|&i| format!("{} ({})", plan.steps[i].id, plan.steps[i].image))
+                .collect();
+            let each: Vec<String> = many.iter().map(|&i| failure(i)).collect();
+            return Err(StepFailed(format!(
+                "{} steps failed: {}\n{}",
+                many.len(),
+                names.join(", "),
+                each.join("\n")
+            ))
+            .into());
+        }
     }
     // Exit 0 means done: every tag this run pushed still holds what it pushed (another run
     // may have pushed over it meanwhile).

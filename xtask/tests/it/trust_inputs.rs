@@ -27,7 +27,8 @@ fn xtask(w: &World, args: &[&str]) -> Command {
     c
 }
 
-/// Exit 2, the last line xtask's bad-input line, `want` in the message, no docker work.
+/// Exit 2, the last line xtask's bad-input line, `want` in the message, no docker work (only
+/// read-only queries: versions, inspects).
 fn refused(w: &World, o: &std::process::Output, want: &str) {
     let err = stderr(o);
     assert_eq!(o.status.code(), Some(2), "{err}");
@@ -36,7 +37,7 @@ fn refused(w: &World, o: &std::process::Output, want: &str) {
         err.trim_end().ends_with("xtask: exit 2 (bad input)"),
         "{err}"
     );
-    assert!(w.mutating_calls().is_empty(), "{:?}", w.mutating_calls());
+    assert!(w.work_calls().is_empty(), "{:?}", w.work_calls());
 }
 
 // ---- §4 settings silently ignored or misread ----
@@ -354,4 +355,222 @@ fn lint_errors_refuse_the_run_before_the_node_builds_anything() {
     let o = run(&mut xtask(&w, &["sub-push-alpha", "--dry-run"]));
     refused(&w, &o, "differs from VERSION");
     assert!(stdout(&o).contains(" push "), "{}", stdout(&o));
+}
+
+// ---- §2 the user's docker environment, checked by the preflight ----
+
+/// A FAKE_DOCKER_HOOK file with `body`.
+fn hook(w: &World, body: &str) -> std::path::PathBuf {
+    let p = w.root().join("hook.sh");
+    fs::write(&p, body).expect("hook");
+    p
+}
+
+#[test]
+fn a_docker_environment_that_sends_local_work_elsewhere_is_refused() {
+    // Before: each of these let the node build and push, then failed at the cache step.
+    let w = world("dockerenv");
+    let o = run(xtask(&w, &["push-as-linux"]).env("DOCKER_HOST", "tcp://WINBUILD:2376/"));
+    refused(
+        &w,
+        &o,
+        "DOCKER_HOST=\"tcp://WINBUILD:2376/\": names the Windows node",
+    );
+
+    let o = run(xtask(&w, &["push-as-linux"])
+        .env("DOCKER_CONTEXT", "nosuch")
+        .env("FAKE_DOCKER_FAIL", " context inspect "));
+    refused(&w, &o, "DOCKER_CONTEXT=\"nosuch\": no such docker context");
+
+    let o = run(xtask(&w, &["push-as-linux"])
+        .env("BUILDX_BUILDER", "nosuch")
+        .env("FAKE_DOCKER_FAIL", " buildx inspect "));
+    refused(&w, &o, "BUILDX_BUILDER=\"nosuch\": no such buildx builder");
+
+    // DOCKER_TLS_VERIFY with this machine's plain socket: `docker version` still answers, but
+    // buildx speaks https to the socket; `buildx inspect` says so in an Error: line, exit 0
+    // (as seen on the stack), and every cache build would fail.
+    let h = hook(
+        &w,
+        "if [[ \"$1 $2\" == 'buildx inspect' && -n ${DOCKER_TLS_VERIFY:-} ]]; then printf 'Name: default\\nError:         error during connect: Head \"https://%%2Fsock/_ping\": dial tcp: lookup /sock: no such host\\n'; exit 0; fi\n",
+    );
+    let o = run(xtask(&w, &["push-as-linux"])
+        .env("DOCKER_TLS_VERIFY", "1")
+        .env("FAKE_DOCKER_HOOK", &h));
+    refused(
+        &w,
+        &o,
+        "DOCKER_TLS_VERIFY=\"1\": buildx cannot reach the daemon",
+    );
+    assert!(
+        stderr(&o).contains("error during connect"),
+        "{}",
+        stderr(&o)
+    );
+    // The daemon itself not answering with it.
+    let h = hook(
+        &w,
+        "if [[ $1 == version ]]; then echo 'Error: http: server gave HTTP response to HTTPS client' >&2; exit 1; fi\n",
+    );
+    let o = run(xtask(&w, &["push-as-linux"])
+        .env("DOCKER_TLS_VERIFY", "0")
+        .env("FAKE_DOCKER_HOOK", &h));
+    refused(
+        &w,
+        &o,
+        "DOCKER_TLS_VERIFY=\"0\": the local docker does not answer",
+    );
+
+    // A context that exists but is a Windows node.
+    let h = hook(
+        &w,
+        "if [[ $1 == version ]]; then printf '{\"Os\":\"windows\",\"KernelVersion\":\"10.0 20348 (20348.1.amd64fre.fe_release.210507-1500)\"}\\n'; exit 0; fi\n",
+    );
+    let o = run(xtask(&w, &["push-as-linux"])
+        .env("DOCKER_CONTEXT", "win")
+        .env("FAKE_DOCKER_HOOK", &h));
+    refused(&w, &o, "is a Windows daemon");
+
+    // The same environment is fine for a run with no local step (only node work).
+    let o = run(xtask(&w, &["all-push"])
+        .env("DOCKER_CONTEXT", "win")
+        .env("FAKE_DOCKER_HOOK", &h));
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn buildx_builder_reaches_the_cache_builds_but_not_the_node_builds() {
+    // `docker build` is `docker buildx build`: before, BUILDX_BUILDER sent the node's build
+    // to that builder instead of the node.
+    let w = world("buildxbuilder");
+    let seen = w.root().join("builder.log");
+    let h = hook(
+        &w,
+        &format!(
+            "printf '%s %s\\n' \"${{BUILDX_BUILDER-unset}}\" \"$*\" >> '{}'\n",
+            seen.display()
+        ),
+    );
+    let o = run(xtask(&w, &["push-as-linux"])
+        .env("BUILDX_BUILDER", "mine")
+        .env("FAKE_DOCKER_HOOK", &h));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = fs::read_to_string(&seen).expect("log");
+    let node: Vec<&str> = text.lines().filter(|l| l.contains(" -H ")).collect();
+    let local: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("buildx build"))
+        .collect();
+    assert!(
+        !node.is_empty() && node.iter().all(|l| l.starts_with("unset ")),
+        "{text}"
+    );
+    assert!(
+        !local.is_empty() && local.iter().all(|l| l.starts_with("mine ")),
+        "{text}"
+    );
+}
+
+// ---- §2 KEEP_GOING ----
+
+/// The run report's (image, kind, state) per step.
+fn report_states(path: &Path) -> Vec<(String, String, String)> {
+    let v: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(path).expect("report")).expect("JSON");
+    v["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|s| {
+            let f = |k: &str| s[k].as_str().unwrap_or_default().to_string();
+            (f("image"), f("kind"), f("state"))
+        })
+        .collect()
+}
+
+#[test]
+fn keep_going_runs_independent_images_after_a_failure_and_names_every_failure() {
+    // Before: KEEP_GOING, -k and make's -k meant nothing; the first failure stopped the run.
+    let fail_alpha_build = " -t 127.0.0.1:5000/e2e/alpha:1.0 ";
+    for how in [
+        vec![("KEEP_GOING", "1")],
+        vec![("MAKEFLAGS", "k -j2 --jobserver-auth=3,4")],
+        vec![],
+    ] {
+        let w = world("keepgoing");
+        let report = w.root().join("run.json");
+        let mut c = xtask(&w, &["push-as-linux"]);
+        c.env("REPORT", &report)
+            .env("FAKE_DOCKER_FAIL", fail_alpha_build);
+        if how.is_empty() {
+            c.arg("-k");
+        }
+        let o = run(c.envs(how.iter().copied()));
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{how:?}: {err}");
+        let states = report_states(&report);
+        let state = |img: &str, kind: &str| {
+            states
+                .iter()
+                .find(|s| s.0 == img && s.1 == kind)
+                .map(|s| s.2.clone())
+                .unwrap_or_default()
+        };
+        assert_eq!(state("alpha", "build"), "failed", "{states:?}");
+        // What depends on the failed build never started; beta went all the way.
+        assert_eq!(state("alpha", "push"), "not-started", "{states:?}");
+        assert_eq!(state("alpha", "cache"), "not-started", "{states:?}");
+        for kind in ["build", "push", "cache"] {
+            assert_eq!(state("beta", kind), "ok", "{how:?} {states:?}");
+        }
+        assert!(err.contains("step 1/6 failed: build"), "{err}");
+    }
+
+    // Without it, the first failure stops the run: beta is not built.
+    let w = world("nokeepgoing");
+    let o = run(xtask(&w, &["push-as-linux"]).env("FAKE_DOCKER_FAIL", fail_alpha_build));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(!w.calls().iter().any(|c| c.join(" ").contains("beta:2.0 ")));
+}
+
+#[test]
+fn keep_going_with_two_failures_names_both_and_holds_back_the_list() {
+    let w = world("keepgoing2");
+    let report = w.root().join("run.json");
+    // alpha's ltsc2022 build and beta's 1809 cache fail.
+    let h = hook(
+        &w,
+        "if [[ \" $* \" == *'alpha:1.0-windows-amd64-ltsc2022 '* && \" $* \" == *' build '* ]] || [[ \" $* \" == *'beta:2.0-linux-amd64-1809 '* ]]; then echo 'fake: failing' >&2; exit 1; fi\n",
+    );
+    let o = run(xtask(&w, &["push-as-linux", "-k"])
+        .env("OS_VERSIONS", "1809 ltsc2022")
+        .env("REPORT", &report)
+        .env("FAKE_DOCKER_HOOK", &h));
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    // (beta's list fails too: the fake docker answers no list lookups.)
+    assert!(
+        err.contains(" steps failed: 3 (alpha), 14 (beta)")
+            && err.contains("step 3/16 failed: build")
+            && err.contains("step 14/16 failed: cache"),
+        "{err}"
+    );
+    let states = report_states(&report);
+    // Neither image's list: alpha lacks ltsc2022's push, beta its 1809 cache (the plain
+    // cache tag waits for it).
+    let lists: Vec<_> = states.iter().filter(|s| s.1 == "manifest-list").collect();
+    assert!(!lists.is_empty(), "{states:?}");
+    for l in states
+        .iter()
+        .filter(|s| s.0 == "alpha" && s.1 == "manifest-list")
+    {
+        assert_eq!(l.2, "not-started", "{states:?}");
+    }
+    // alpha's 1809 side went on.
+    assert!(
+        states
+            .iter()
+            .any(|s| s.0 == "alpha" && s.1 == "cache" && s.2 == "ok"),
+        "{states:?}"
+    );
 }
