@@ -49,7 +49,10 @@ fn help_and_completions_into_a_closed_pipe_end_as_output_closed() {
         c.args(&args);
         let (code, said) = closed(c, true);
         assert_eq!(code, Some(141), "{args:?}: {said}");
-        assert!(said.ends_with("xtask: exit 141 (output closed)\n"), "{args:?}: {said}");
+        assert!(
+            said.ends_with("xtask: exit 141 (output closed)\n"),
+            "{args:?}: {said}"
+        );
     }
 }
 
@@ -63,7 +66,11 @@ fn a_warning_on_a_closed_stderr_does_not_panic() {
         .env("REGISTRY", "127.0.0.1:5000/e2e")
         .env("REMOTE_DOCKER_URL_1809", "tcp://x:2376");
     let (code, _) = closed(c, false);
-    assert_eq!(code, Some(141), "as for a closed stdout, never a panic (101)");
+    assert_eq!(
+        code,
+        Some(141),
+        "as for a closed stdout, never a panic (101)"
+    );
     // Bad input keeps its own code whatever stderr is.
     let mut c = w.xtask();
     c.args(["plan"]);
