@@ -99,6 +99,12 @@ pub fn shown_long(s: &str) -> String {
     bounded(&mask_password(s), 2000, true)
 }
 
+/// Text from elsewhere (a node, a registry, docker) shown on one line of a table or report:
+/// every control character escaped, newlines too, cut only far beyond any real answer.
+pub fn shown_line(s: &str) -> String {
+    bounded(&mask_password(s), 2000, false)
+}
+
 /// The first `max` characters of `s`, and whether anything was cut.
 fn cut(s: &str, max: usize) -> (&str, bool) {
     match s.char_indices().nth(max) {

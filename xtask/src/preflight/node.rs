@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::config::{Config, Node};
 use crate::docker::{self, Answer};
+use crate::error;
 use crate::plan::{self, Action, BuildIsolation, Decided, NodeSays, Plan};
 
 /// The build of a Windows kernel version: "10.0 17763 (17763.1.amd64fre.rs5_release…)"
@@ -28,12 +29,14 @@ pub fn windows_build_of(kernel: &str) -> Option<u32> {
 pub fn node_says(server: &Value) -> NodeSays {
     let os = server["Os"].as_str().unwrap_or("?");
     let kernel = server["KernelVersion"].as_str().unwrap_or("?");
+    // What a node says reaches messages and plans: escaped and bounded here, once (issue 19
+    // §5), so no caller can show it raw.
     if os != "windows" {
-        return NodeSays::StandIn(os.to_string());
+        return NodeSays::StandIn(error::shown(os));
     }
     match windows_build_of(kernel) {
         Some(b) => NodeSays::Windows(b),
-        None => NodeSays::WindowsUnknownBuild(kernel.to_string()),
+        None => NodeSays::WindowsUnknownBuild(error::shown(kernel)),
     }
 }
 
@@ -44,8 +47,8 @@ pub fn ask(docker: &Path, node: &Node, deadline: Duration) -> Result<Value, Opti
         Answer::Ok(out) => match serde_json::from_str::<Value>(out.trim()) {
             Ok(v) if v.is_object() => Ok(v),
             _ => Err(Some(format!(
-                "unexpected answer {:?}: is this a Docker daemon?",
-                out.lines().next().unwrap_or_default()
+                "unexpected answer {}: is this a Docker daemon?",
+                error::quoted(out.lines().next().unwrap_or_default())
             ))),
         },
         Answer::Failed(e) => Err(Some(e)),
