@@ -76,6 +76,12 @@ impl fmt::Display for BadInput {
 /// tls-spec's, which xtask-tls's messages follow too.
 pub use tls_spec::{quoted, shown, shown_long};
 
+/// Text from elsewhere (a node, a registry, docker) shown on one line of a table or report:
+/// every control character escaped, newlines too, cut only far beyond any real answer.
+pub fn shown_line(s: &str) -> String {
+    tls_spec::escaped(s, tls_spec::LONG_MAX)
+}
+
 impl std::error::Error for BadInput {}
 
 /// A step of the plan failed (exit 1). The executor has already printed the summary.

@@ -3,7 +3,9 @@
 //! manifest lists exactly over the manifests their per-version tags hold now, each entry with
 //! the os.version its image must carry, one per Windows build — asking through docker
 //! (`buildx imagetools`, so docker's own credentials), and prints a table (`--json`: rows and
-//! a summary). Exit 1 names every wrong tag.
+//! a summary). Exit 1 names every wrong tag, and every tag it could not ask about ("unknown",
+//! with docker's whole reason — never "wrong", which means the registry holds something else).
+//! What the registry says is shown escaped and bounded.
 
 use serde_json::{json, Value};
 
@@ -18,8 +20,28 @@ use crate::preflight;
 struct Row {
     tag: String,
     expected: String,
+    /// What the registry holds, or why it could not be told (escaped, one line).
     found: String,
     ok: bool,
+    /// The registry could not be asked (no answer, refused, unreadable): "unknown", never
+    /// "wrong" — verify says wrong only when it read something else.
+    unknown: bool,
+}
+
+/// Why a tag could not be checked, or that it is missing: docker's complaint, whole (its first
+/// line, escaped), and whether it is a reading (missing) rather than a failure to ask.
+fn asked(e: &str) -> (String, bool) {
+    let line = e.lines().find(|l| !l.trim().is_empty()).unwrap_or("error");
+    let line = line.trim_start_matches("ERROR: ");
+    let lower = line.to_lowercase();
+    if ["not found", "manifest unknown", "name unknown"]
+        .iter()
+        .any(|m| lower.contains(m))
+    {
+        ("missing".into(), false)
+    } else {
+        (format!("unknown: {}", crate::error::shown_line(line)), true)
+    }
 }
 
 pub fn run(input: Inspect) -> anyhow::Result<()> {
@@ -36,22 +58,35 @@ pub fn run(input: Inspect) -> anyhow::Result<()> {
     } else {
         print_table(&plan, &rows)?;
     }
-    let bad: Vec<&str> = rows
-        .iter()
-        .filter(|r| !r.ok)
-        .map(|r| r.tag.as_str())
-        .collect();
-    if bad.is_empty() {
+    let tags = |unknown: bool| -> Vec<&str> {
+        rows.iter()
+            .filter(|r| !r.ok && r.unknown == unknown)
+            .map(|r| r.tag.as_str())
+            .collect()
+    };
+    let (wrong, unknown) = (tags(false), tags(true));
+    let mut why = Vec::new();
+    if !wrong.is_empty() {
+        why.push(format!(
+            "{} of {} tags wrong: {}",
+            wrong.len(),
+            rows.len(),
+            wrong.join(", ")
+        ));
+    }
+    if !unknown.is_empty() {
+        // Not "wrong": nothing was read. Still not a pass.
+        why.push(format!(
+            "{} of {} tags unknown (the registry could not be asked, see the table): {}",
+            unknown.len(),
+            rows.len(),
+            unknown.join(", ")
+        ));
+    }
+    if why.is_empty() {
         return Ok(());
     }
-    Err(StepFailed(format!(
-        "verify {}: {} of {} tags wrong: {}",
-        plan.target.name(),
-        bad.len(),
-        rows.len(),
-        bad.join(", ")
-    ))
-    .into())
+    Err(StepFailed(format!("verify {}: {}", plan.target.name(), why.join("; "))).into())
 }
 
 /// One row per tag the target pushes, in plan order. The tags are asked a few at once
@@ -107,11 +142,13 @@ fn print_table(plan: &Plan, rows: &[Row]) -> anyhow::Result<()> {
 
 /// `verify --json`: the rows and a summary, on stdout; the exit code as without --json.
 fn json(plan: &Plan, rows: &[Row]) -> Value {
-    let wrong: Vec<&str> = rows
-        .iter()
-        .filter(|r| !r.ok)
-        .map(|r| r.tag.as_str())
-        .collect();
+    let tags = |unknown: bool| -> Vec<&str> {
+        rows.iter()
+            .filter(|r| !r.ok && r.unknown == unknown)
+            .map(|r| r.tag.as_str())
+            .collect()
+    };
+    let (wrong, unknown) = (tags(false), tags(true));
     json!({
         "target": plan.target.name(),
         "mode": if plan.matrix { "matrix" } else { "compat" },
@@ -120,42 +157,46 @@ fn json(plan: &Plan, rows: &[Row]) -> Value {
             "expected": r.expected,
             "found": r.found,
             "ok": r.ok,
+            "state": if r.ok { "ok" } else if r.unknown { "unknown" } else { "wrong" },
         })).collect::<Vec<_>>(),
         "summary": {
             "tags": rows.len(),
-            "ok": rows.len() - wrong.len(),
+            "ok": rows.iter().filter(|r| r.ok).count(),
             "wrong": wrong,
+            "unknown": unknown,
         },
     })
 }
 
 fn check_image(registry: Registry, tag: &str, want: &str) -> Row {
     let found = match registry.config(tag) {
-        Err(e) => Err(short(e.message())),
+        Err(e) => Err(asked(e.message())),
         Ok(v) => Ok(platforms(&v).join(", ")),
     };
-    let (found, ok) = match found {
+    let (found, ok, unknown) = match found {
         Ok(f) => {
             let ok = f == want;
-            (f, ok)
+            (f, ok, false)
         }
-        Err(e) => (e, false),
+        Err((e, unknown)) => (e, false, unknown),
     };
     Row {
         tag: tag.into(),
         expected: want.into(),
         found,
         ok,
+        unknown,
     }
 }
 
 /// `os/arch` of one config, or of every entry of a platform-keyed map of configs.
 fn platforms(v: &Value) -> Vec<String> {
+    // The registry's words: escaped and bounded.
     let one = |c: &Value| {
         format!(
             "{}/{}",
-            c["os"].as_str().unwrap_or("?"),
-            c["architecture"].as_str().unwrap_or("?")
+            crate::error::shown(c["os"].as_str().unwrap_or("?")),
+            crate::error::shown(c["architecture"].as_str().unwrap_or("?"))
         )
     };
     match v.get("os") {
@@ -173,32 +214,38 @@ fn platforms(v: &Value) -> Vec<String> {
 fn check_list(registry: Registry, spec: &ListSpec) -> Row {
     let oses: Vec<&str> = spec.entries.iter().map(|e| e.os.as_str()).collect();
     let expected = format!("list: {} tags' manifests, os.version each", oses.join(" "));
-    let row = |found: String, ok: bool| Row {
+    let row = |found: String, ok: bool, unknown: bool| Row {
         tag: spec.list.clone(),
         expected: expected.clone(),
-        found,
+        found: crate::error::shown_line(&found),
         ok,
+        unknown,
     };
     let ask = registry.asker();
     let found = match resolve::list(&ask, &spec.list) {
         Ok(f) => f,
-        Err(e) => return row(short(&e), false),
+        Err(e) => {
+            let (why, unknown) = asked(&e);
+            return row(why, false, unknown);
+        }
     };
     let mut wanted = Vec::new();
     for e in &spec.entries {
         match resolve::image(&ask, &e.tag, &spec.repo, e.base.as_deref()) {
             Ok(w) => wanted.push(w),
             Err(m) => {
+                let (why, _) = asked(&m);
                 return row(
-                    format!("cannot tell what {} must hold: {}", e.tag, short(&m)),
+                    format!("cannot tell what {} must hold: {why}", e.tag),
                     false,
-                )
+                    true,
+                );
             }
         }
     }
     let problems = spec.problems(&wanted, &found);
     if !problems.is_empty() {
-        return row(problems.join("; "), false);
+        return row(problems.join("; "), false, false);
     }
     let entries: Vec<String> = found
         .iter()
@@ -211,16 +258,5 @@ fn check_list(registry: Registry, spec: &ListSpec) -> Row {
             )
         })
         .collect();
-    row(entries.join(", "), true)
-}
-
-/// The first line of docker's complaint, enough for a table cell.
-fn short(e: &str) -> String {
-    let line = e.lines().find(|l| !l.trim().is_empty()).unwrap_or("error");
-    let line = line.trim_start_matches("ERROR: ");
-    if line.contains("not found") {
-        "missing".into()
-    } else {
-        line.chars().take(120).collect()
-    }
+    row(entries.join(", "), true, false)
 }

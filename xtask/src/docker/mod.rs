@@ -39,6 +39,7 @@ pub fn query(docker: &Path, argv: &[String], deadline: Option<Duration>) -> Answ
         keep_stdout: true,
         stop: None,
         watch: None,
+        helper_limit: None,
     });
     match f.exit {
         process::Exit::Success => Answer::Ok(f.stdout),

@@ -48,6 +48,9 @@ pub const STOP_GRACE: Duration = Duration::from_secs(10);
 /// How often a running child is looked at (exit, stop flag, deadline, watch).
 const POLL: Duration = Duration::from_millis(20);
 
+/// How often the processes under a child are looked at for a credential helper.
+const HELPER_POLL: Duration = Duration::from_millis(250);
+
 /// Receives each line of output as it comes: (text, from stderr).
 pub type LineSink = Arc<dyn Fn(String, bool) + Send + Sync>;
 
@@ -73,6 +76,11 @@ pub struct Spec<'a> {
     /// Set when xtask is stopping: the child is not started, or is stopped.
     pub stop: Option<&'static AtomicBool>,
     pub watch: Option<Watch<'a>>,
+    /// How long a credential helper docker runs (`docker-credential-*`, for the registry's
+    /// password) may take: one that has not answered by then ends the child, named. A helper
+    /// waiting on a keyring or a prompt makes docker wait silently forever, while node and
+    /// registry both answer the watch (issue 19 §5).
+    pub helper_limit: Option<Duration>,
 }
 
 /// How a child ended.
@@ -172,6 +180,9 @@ pub fn run(spec: Spec) -> Finished {
     let mut next_check = spec.watch.as_ref().map(|w| started + w.every);
     // Why xtask ended the child, and when it sent SIGTERM (None: already killed).
     let mut ending: Option<(Exit, Option<Instant>)> = None;
+    // Credential helpers seen running under the child, since when; looked for every HELPER_POLL.
+    let mut helpers_seen: std::collections::HashMap<i32, (String, Instant)> = Default::default();
+    let mut next_helper_look = started + HELPER_POLL;
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break Ok(status),
@@ -192,9 +203,31 @@ pub fn run(spec: Spec) -> Finished {
             sys::signal_group(pid, sys::SIGTERM);
             ending = Some((Exit::Stopped, Some(now)));
         } else if until.is_some_and(|u| now >= u) {
-            // A query that hangs has nothing to cancel: killed at once.
+            // A query that hangs has nothing to cancel: killed at once. When a credential
+            // helper is what it waits for, that helper is named, not the registry.
+            let helper = helpers::running_under(pid).into_iter().next();
             sys::signal_group(pid, sys::SIGKILL);
-            ending = Some((Exit::TimedOut, None));
+            ending = Some((
+                match (helper, spec.deadline) {
+                    (Some((_, name)), Some(d)) => Exit::Abandoned(helpers::silent(&name, d)),
+                    _ => Exit::TimedOut,
+                },
+                None,
+            ));
+        } else if let Some(limit) = spec.helper_limit.filter(|_| now >= next_helper_look) {
+            next_helper_look = now + HELPER_POLL;
+            let running = helpers::running_under(pid);
+            helpers_seen.retain(|p, _| running.iter().any(|(q, _)| q == p));
+            for (p, name) in running {
+                helpers_seen.entry(p).or_insert((name, now));
+            }
+            if let Some((name, _)) = helpers_seen
+                .values()
+                .find(|(_, since)| now.duration_since(*since) >= limit)
+            {
+                sys::signal_group(pid, sys::SIGTERM);
+                ending = Some((Exit::Abandoned(helpers::silent(name, limit)), Some(now)));
+            }
         } else if let (Some(w), Some(at)) = (&spec.watch, next_check) {
             let quiet = silent_since();
             if now >= at.max(quiet + w.every) {
@@ -329,6 +362,72 @@ fn clip(s: &str, max: usize) -> String {
     format!("{}… ({} more bytes)", &s[..end], s.len() - end)
 }
 
+/// docker's credential helpers (`docker-credential-NAME`, run by the docker CLI and by buildx
+/// for a registry's password), found under a child in /proc.
+mod helpers {
+    use std::collections::HashMap;
+    use std::time::Duration;
+
+    /// The credential helpers running anywhere under `root`: (pid, program name).
+    pub fn running_under(root: i32) -> Vec<(i32, String)> {
+        let Ok(dir) = std::fs::read_dir("/proc") else {
+            return Vec::new();
+        };
+        let mut children: HashMap<i32, Vec<i32>> = HashMap::new();
+        for e in dir.flatten() {
+            let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else {
+                continue;
+            };
+            // `pid (comm) state ppid …`: comm may hold anything, so read after its last ')'.
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                continue;
+            };
+            let ppid = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+                .and_then(|p| p.parse::<i32>().ok());
+            if let Some(ppid) = ppid {
+                children.entry(ppid).or_default().push(pid);
+            }
+        }
+        let mut found = Vec::new();
+        let mut todo = children.get(&root).cloned().unwrap_or_default();
+        while let Some(pid) = todo.pop() {
+            if let Some(name) = program(pid).filter(|n| n.starts_with("docker-credential-")) {
+                found.push((pid, name));
+            }
+            todo.extend(children.get(&pid).cloned().unwrap_or_default());
+        }
+        found
+    }
+
+    /// The file name of the program a process runs (its argv[0], or what a script's
+    /// interpreter was given).
+    fn program(pid: i32) -> Option<String> {
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+        cmdline
+            .split(|&b| b == 0)
+            .take(2)
+            .map(|a| {
+                String::from_utf8_lossy(a)
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string()
+            })
+            .find(|n| n.starts_with("docker-credential-"))
+    }
+
+    /// What a credential helper that did not answer is told as.
+    pub fn silent(name: &str, waited: Duration) -> String {
+        format!(
+            "the credential helper {} did not answer within {} (limit: REGISTRY_TIMEOUT): docker asks it for the registry's password before talking to the registry; see credsStore / credHelpers in $DOCKER_CONFIG/config.json (it may be waiting for a keyring or a prompt)",
+            crate::error::shown(name),
+            super::super::seconds(waited)
+        )
+    }
+}
+
 /// The libc calls: process groups, signals, the parent-death signal.
 mod sys {
     pub const SIGTERM: i32 = 15;
@@ -401,6 +500,7 @@ mod tests {
             keep_stdout: true,
             stop: None,
             watch: None,
+            helper_limit: None,
         }
     }
 

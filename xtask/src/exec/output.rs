@@ -82,6 +82,19 @@ impl Output {
 
     /// One line of a step's output (or of xtask about the step), on the stream it came on.
     pub fn line(&mut self, plan: &Plan, step: usize, text: String, stderr: bool) {
+        // Docker relays what nodes and registries say: control characters (a terminal
+        // escape, a carriage return that overwrites the line) are shown, not obeyed.
+        let text = if text.chars().any(|c| c.is_control() && c != '\t') {
+            text.chars()
+                .map(|c| match c {
+                    '\t' => c.to_string(),
+                    c if c.is_control() => c.escape_debug().to_string(),
+                    c => c.to_string(),
+                })
+                .collect()
+        } else {
+            text
+        };
         if let Some(l) = &mut self.logs {
             l.line(step, &text);
         }

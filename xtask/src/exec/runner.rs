@@ -85,6 +85,7 @@ impl Runner<'_> {
             keep_stdout: capture,
             stop: Some(self.stop),
             watch,
+            helper_limit: deadline.is_none().then_some(self.registry_timeout),
         });
         self.gave_up.set(matches!(
             f.exit,

@@ -107,6 +107,7 @@ fn ask(docker_cli: &Path, argv: &[String], limit: Duration) -> bool {
         keep_stdout: true,
         stop: Some(&signals::STOP),
         watch: None,
+        helper_limit: None,
     });
     f.exit == process::Exit::TimedOut
 }

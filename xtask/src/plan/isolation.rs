@@ -40,7 +40,7 @@ impl Decided {
         let node = match &self.says {
             NodeSays::Windows(b) => format!("node {} (Windows build {b})", self.url),
             NodeSays::WindowsUnknownBuild(k) => {
-                format!("node {} (Windows, kernel {k:?})", self.url)
+                format!("node {} (Windows, kernel \"{k}\")", self.url)
             }
             NodeSays::StandIn(os) => format!("node {} (a stand-in: Os {os})", self.url),
         };
@@ -134,7 +134,7 @@ fn decide(
                 return Err(BadInput::new(
                     "ISOLATION",
                     "auto",
-                    format!("node {url} (for {os}) reports kernel version {kernel:?}, with no Windows build in it to choose an isolation by"),
+                    format!("node {url} (for {os}) reports kernel version \"{kernel}\", with no Windows build in it to choose an isolation by"),
                     "set ISOLATION=process or ISOLATION=hyperv",
                 ));
             }

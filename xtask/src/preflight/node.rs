@@ -10,18 +10,21 @@ use serde_json::Value;
 
 use crate::config::Node;
 use crate::docker::{self, Answer, Client};
+use crate::error;
 use crate::plan::{self, Action, BuildIsolation, Decided, NodeSays, Plan};
 
 /// What `docker version --format '{{json .Server}}'` says about a node's OS.
 pub fn node_says(server: &Value) -> NodeSays {
     let os = server["Os"].as_str().unwrap_or("?");
     let kernel = server["KernelVersion"].as_str().unwrap_or("?");
+    // What a node says reaches messages and plans: escaped and bounded here, once (issue 19
+    // §5), so no caller can show it raw.
     if os != "windows" {
-        return NodeSays::StandIn(os.to_string());
+        return NodeSays::StandIn(error::shown(os));
     }
     match crate::windows::build_of_kernel(kernel) {
         Some(b) => NodeSays::Windows(b),
-        None => NodeSays::WindowsUnknownBuild(kernel.to_string()),
+        None => NodeSays::WindowsUnknownBuild(error::shown(kernel)),
     }
 }
 
@@ -32,8 +35,8 @@ pub fn ask(docker: &Client, node: &Node, deadline: Duration) -> Result<Value, Op
         Answer::Ok(out) => match serde_json::from_str::<Value>(out.trim()) {
             Ok(v) if v.is_object() => Ok(v),
             _ => Err(Some(format!(
-                "unexpected answer {:?}: is this a Docker daemon?",
-                out.lines().next().unwrap_or_default()
+                "unexpected answer {}: is this a Docker daemon?",
+                error::quoted(out.lines().next().unwrap_or_default())
             ))),
         },
         Answer::Failed(e) => Err(Some(e)),

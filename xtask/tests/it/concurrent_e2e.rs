@@ -52,7 +52,7 @@ fn two_runs_of_different_content_never_both_call_the_release_done() {
         );
         dirs.push(images);
     }
-    for round in 1..=2 {
+    for round in 1..=3 {
         let r = s.namespace(&format!("concurrent{round}"));
         let children: Vec<_> = dirs
             .iter()
@@ -83,6 +83,44 @@ fn two_runs_of_different_content_never_both_call_the_release_done() {
             .collect::<Vec<_>>()
             .join("\n");
         eprintln!("round {round}: exit codes {codes:?}");
+        // For the record (`--nocapture`): how each run ended, and whose files each tag holds.
+        for (o, who) in outs.iter().zip(["A", "B"]) {
+            let t = text(o);
+            let end: Vec<&str> = t.lines().rev().take(2).collect();
+            eprintln!(
+                "  run {who}: {}",
+                end.into_iter().rev().collect::<Vec<_>>().join(" / ")
+            );
+        }
+        let whose = |reference: &str, path: &str| {
+            s.cat(reference, path)
+                .map(|b| {
+                    String::from_utf8_lossy(&b)
+                        .trim()
+                        .replace("tool of branch ", "")
+                })
+                .unwrap_or_else(|| "-".into())
+        };
+        for os in OSES {
+            eprintln!(
+                "  registry: windows-amd64-{os} holds {}, linux-amd64-{os} holds {}",
+                whose(
+                    &format!("{r}/beta:2.1-windows-amd64-{os}"),
+                    "Files/beta/bin/tool.txt"
+                ),
+                whose(
+                    &format!("{r}/beta:2.1-linux-amd64-{os}"),
+                    "usr/local/bin/tool.txt"
+                )
+            );
+        }
+        eprintln!(
+            "  registry: linux-cache holds {}",
+            whose(
+                &format!("{r}/beta:2.1-linux-cache"),
+                "usr/local/bin/tool.txt"
+            )
+        );
         assert!(
             codes.iter().filter(|c| **c == Some(0)).count() <= 1,
             "round {round}: both runs called the release done:\n{all}"
@@ -95,8 +133,8 @@ fn two_runs_of_different_content_never_both_call_the_release_done() {
                     let p = pushed(&err);
                     assert_eq!(
                         p.len(),
-                        8,
-                        "round {round}, run {who}: 8 tags pushed:\n{err}"
+                        6,
+                        "round {round}, run {who}: 6 tags pushed:\n{err}"
                     );
                     for (tag, digest) in &p {
                         assert_eq!(

@@ -140,9 +140,12 @@ fn a_run_that_worked_is_reported_with_the_registrys_digests() {
     }
     assert_eq!(s[4]["pushes"], "127.0.0.1:5000/e2e/alpha:1.0-linux-cache");
     assert_eq!(s[4]["node"], "local");
-    // One question per pushed tag, no more.
+    // One question per pushed tag from the read-back before exit 0 and one from the report,
+    // no more.
     let mut tags = asked(&w);
     tags.sort();
+    assert_eq!(tags.len(), 8, "{tags:?}");
+    tags.dedup();
     assert_eq!(
         tags,
         [
@@ -238,8 +241,11 @@ fn a_registry_that_does_not_answer_leaves_the_reason_in_the_report() {
     let o = run(xtask(&w, &["sub-push-alpha"])
         .env("REPORT", &file)
         .env("FAKE_REGISTRY_MISSING", "alpha"));
-    assert!(o.status.success(), "{}", stderr(&o));
+    // The push worked, but the tag cannot be read back: not done (issue 19 §1).
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("could not read back 1 of the tags this run pushed"));
     let v = report(&file);
+    assert_eq!(v["result"], "failed");
     let s = &steps(&v)[0];
     assert_eq!(s["state"], "ok");
     assert_eq!(s["digest"], Value::Null);

@@ -50,7 +50,7 @@ pub(super) fn check_node(
             return;
         }
     };
-    let version = server["Version"].as_str().unwrap_or("?");
+    let version = crate::error::shown(server["Version"].as_str().unwrap_or("?"));
     r.add(
         Status::Ok,
         s,
@@ -71,7 +71,8 @@ pub(super) fn check_os(
     server: &Value,
     choice: IsolationChoice,
 ) {
-    let kernel = server["KernelVersion"].as_str().unwrap_or("?");
+    // The node's words, escaped and bounded (issue 19 §5).
+    let kernel = crate::error::shown(server["KernelVersion"].as_str().unwrap_or("?"));
     let host = match preflight::node_says(server) {
         NodeSays::StandIn(os) => {
             r.hint(
@@ -93,7 +94,7 @@ pub(super) fn check_os(
                 if auto { Status::Fail } else { Status::Warn },
                 s,
                 "isolation",
-                format!("cannot read a build number in kernel version {kernel:?}"),
+                format!("cannot read a build number in kernel version \"{kernel}\""),
                 "set ISOLATION=process or ISOLATION=hyperv".into(),
             );
             return;

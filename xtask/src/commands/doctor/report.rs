@@ -64,7 +64,11 @@ impl Report {
         }
     }
 
-    fn push(&mut self, c: Check) {
+    fn push(&mut self, mut c: Check) {
+        // Details quote what nodes, registries and docker said: one line each, escaped and
+        // bounded, whatever they said (issue 19 §5).
+        c.detail = crate::error::shown_line(&c.detail);
+        c.hint = c.hint.map(|h| crate::error::shown_line(&h));
         if let Some(w) = self.live {
             // A closed stdout ends the command at its footer (exit 141), not here.
             let _ = crate::error::print(&line(&c, w));
