@@ -120,7 +120,7 @@ fn report(spec: &Spec, entries: &[Entry], dry_run: bool) -> String {
     }
     s += "next:\n";
     s += &format!(
-        "  copy {out}/node to the Windows node and run, as Administrator: .\\install.ps1\n"
+        "  copy {out}/node to the Windows node and run there, as Administrator, in that folder:\n    powershell -ExecutionPolicy Bypass -File .\\install.ps1\n"
     );
     s += &format!(
         "  then use DOCKER_CERT_PATH={out}/client REMOTE_DOCKER_URL=tcp://{}:2376, and check with `cargo xtask doctor`\n",
@@ -128,10 +128,27 @@ fn report(spec: &Spec, entries: &[Entry], dry_run: bool) -> String {
     );
     if spec.ca.is_none() {
         s += &format!(
-            "  keep {out}/ca private (never commit it): more nodes/clients are issued with --ca {out}/ca\n"
+            "  keep {out}/ca private (never commit it): more nodes/clients are issued with --ca {out}/ca --out <another folder outside this checkout>\n"
+        );
+    }
+    if inside_checkout(&spec.out) {
+        s += &format!(
+            "  {out} is inside this checkout: .gitignore keeps ca/, node/ and client/ out of `git add -A` here, but move the folder out (a CA key belongs nowhere near a repository)\n"
         );
     }
     s
+}
+
+/// Whether OUT lies inside this checkout, where a `git add -A` would pick the keys up were it
+/// not for .gitignore. Compared after resolving links and `..`; OUT exists once written.
+fn inside_checkout(out: &Path) -> bool {
+    match (
+        out.canonicalize(),
+        crate::config::project_root().canonicalize(),
+    ) {
+        (Ok(out), Ok(root)) => out.starts_with(root),
+        _ => false,
+    }
 }
 
 /// `$CARGO run --quiet --manifest-path ROOT/Cargo.toml --package xtask-tls -- ARGS`: cargo
@@ -148,8 +165,9 @@ fn tls_cmd<'a>(sh: &'a Shell, args: &[String]) -> xshell::Cmd<'a> {
         .args(args)
 }
 
-/// cargo builds the tls crate quietly, ~25 s the first time: say so before, once, when its
-/// binary (beside this one: same cargo, same profile) is missing or older than its sources.
+/// cargo builds the tls crate quietly, 30 s to over a minute the first time (measured on 2
+/// cores: see docs/internals.md): say so before, once, when its binary (beside this one: same
+/// cargo, same profile) is missing or older than its sources.
 fn announce_build() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
@@ -160,7 +178,10 @@ fn announce_build() {
         let root = crate::config::project_root();
         let sources = newest(&root.join("tls/src")).max(newest(&root.join("tls/Cargo.toml")));
         match built {
-            None => eprintln!("xtask: building the certificate tool xtask-tls (first use, ~30 s)…"),
+            None => eprintln!(
+                "xtask: building the certificate tool xtask-tls (rcgen, ring, x509-parser; first use only: \
+                 ~30 s on 2 idle cores, a minute or more on a busy machine; needs rustc ≥ 1.88)…"
+            ),
             Some(b) if sources.is_some_and(|s| s > b) => {
                 eprintln!("xtask: rebuilding the certificate tool xtask-tls (its sources changed, ~30 s)…")
             }
