@@ -2,8 +2,8 @@
 //! validation — succeeded, failed or interrupted — with the target, mode, times, result and
 //! exit code, and per step what it did, where, how it ended, its log file, the tag it pushes
 //! and the digest the registry holds for that tag now (or why there is none). `document` is
-//! pure; `digests` asks the registry; `write` replaces the file atomically. README's "Run
-//! report" table is the format's contract: change both together.
+//! pure; `digests` asks the registry; `write` replaces the file atomically. docs/report.md (the
+//! field tables) is the format's contract: change both together.
 
 mod digests;
 pub mod time;
