@@ -39,8 +39,9 @@ def load_stack_env():
     env = {}
     with open(STACK_ENV) as f:
         for line in f:
-            if line.startswith("export ") and "=" in line:
-                k, v = line[len("export "):].rstrip("\n").split("=", 1)
+            # `export K=V`, or `K=V` for matrix mode's node variables (not exported).
+            if not line.startswith("#") and "=" in line:
+                k, v = line.removeprefix("export ").rstrip("\n").split("=", 1)
                 if v.startswith("'") and v.endswith("'"):
                     v = v[1:-1].replace("'\\''", "'")
                 env[k] = v

@@ -302,13 +302,29 @@ write_pids() {
 	mv -f "$tmp" "$PIDS_FILE"
 }
 
+# Matrix mode's node variables are written as plain shell variables, not exported: xtask warns
+# about REMOTE_DOCKER_URL_<os> and DOCKER_CERT_BASE_PATH in compat mode ("set but not used"), and
+# a newcomer's first command after `. env` is a compat run. `export OS_VERSIONS=… NAME…` turns
+# them on (the file's last comment says how); the tests and ci/bench.py read them from the file.
+MATRIX_ONLY_KEYS=(DOCKER_CERT_BASE_PATH)
+for _os in "${NODES[@]}"; do
+	MATRIX_ONLY_KEYS+=("REMOTE_DOCKER_URL_$_os")
+done
+
 write_env() {
 	local tmp=$ENV_FILE.tmp key
 	{
 		echo "# written by ci/stack.sh up; source it: . $ENV_FILE"
 		for key in "${ENV_KEYS[@]}"; do
-			printf 'export %s=%s\n' "$key" "$(shquote "${!key:-}")"
+			if [[ " ${MATRIX_ONLY_KEYS[*]} " == *" $key "* ]]; then
+				printf '%s=%s\n' "$key" "$(shquote "${!key:-}")"
+			else
+				printf 'export %s=%s\n' "$key" "$(shquote "${!key:-}")"
+			fi
 		done
+		# REMOTE_DOCKER_URL is node 1809's already: exporting REMOTE_DOCKER_URL_1809 too would
+		# leave it unused ("every release has its own node").
+		echo "# matrix mode on this stack (both stand-in nodes): export OS_VERSIONS='${NODES[*]}' DOCKER_CERT_BASE_PATH REMOTE_DOCKER_URL_${NODES[1]}"
 	} >"$tmp"
 	mv -f "$tmp" "$ENV_FILE"
 	write_pids

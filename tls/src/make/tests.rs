@@ -621,6 +621,133 @@ fn install_ps1_keeps_the_first_backup_of_daemon_json() {
     );
 }
 
+/// The script as lines, trimmed, and the index of the first line that starts with `start`.
+fn ps_lines() -> Vec<String> {
+    node::install_ps1("winbuild")
+        .lines()
+        .map(|l| l.trim().to_string())
+        .collect()
+}
+
+fn find(lines: &[String], start: &str) -> usize {
+    lines
+        .iter()
+        .position(|l| l.starts_with(start))
+        .unwrap_or_else(|| panic!("install.ps1 has no line starting {start:?}"))
+}
+
+#[test]
+fn install_ps1_compares_hosts_as_addresses() {
+    let lines = ps_lines();
+    let ps = lines.join("\n");
+    // The merge goes through Merge-Hosts, which keys every entry by Get-HostKey.
+    assert!(
+        ps.contains("$value = Merge-Hosts $old.Value $p.Value"),
+        "{ps}"
+    );
+    assert!(
+        !ps.contains("Select-Object -Unique"),
+        "text comparison left: {ps}"
+    );
+    let f = find(&lines, "function Get-HostKey");
+    let body = &lines[f..find(&lines, "function Merge-Hosts")];
+    let body = body.join("\n");
+    // npipe:// and the default pipe's full name are one address; a bare host:port is tcp.
+    for want in [
+        "$k -eq 'npipe://'",
+        "$k -eq 'npipe:////./pipe/docker_engine'",
+        "return 'npipe:////./pipe/docker_engine'",
+        "if ($k -notmatch '^[a-z]+://') { $k = \"tcp://$k\" }",
+        "ToLowerInvariant().TrimEnd('/')",
+    ] {
+        assert!(body.contains(want), "Get-HostKey lacks {want}: {body}");
+    }
+    let m = find(&lines, "function Merge-Hosts");
+    let merge = lines[m..m + 14].join("\n");
+    assert!(
+        merge.contains("$key = Get-HostKey ([string]$h)")
+            && merge.contains("if (-not $seen.ContainsKey($key))"),
+        "{merge}"
+    );
+}
+
+#[test]
+fn install_ps1_puts_back_what_it_found_when_the_restart_fails() {
+    let lines = ps_lines();
+    // The file as found is read before anything is written; with none, $previous stays null.
+    let prev = find(&lines, "$previous = Get-Content -Raw -LiteralPath $config");
+    let write = find(&lines, "Write-Config $merged");
+    assert!(prev < write);
+    let c = find(&lines, "} catch {");
+    assert!(c > find(&lines, "try {") && lines[c - 1] == "Restart-Service -Name docker");
+    let handler = lines[c..].join("\n");
+    // with a file before: written back as found, and said; without: ours removed, and said —
+    // no advice to restore a copy that does not exist.
+    assert!(
+        handler.contains(
+            "if ($null -ne $previous) {\n[System.IO.File]::WriteAllText($config, $previous"
+        ),
+        "{handler}"
+    );
+    assert!(
+        handler.contains("put back the daemon.json this run found, unchanged"),
+        "{handler}"
+    );
+    assert!(handler.contains("} else {\nRemove-Item -LiteralPath $config\nWrite-Host \"removed the $config this run wrote (the node had none before)\""), "{handler}");
+    assert!(
+        !handler.contains("restore $config from its copy"),
+        "{handler}"
+    );
+    assert!(handler.contains("Start-Service -Name docker"), "{handler}");
+    assert!(handler.contains("throw $why"), "{handler}");
+}
+
+#[test]
+fn install_ps1_needs_the_docker_service_and_can_uninstall() {
+    let lines = ps_lines();
+    // param() is the first statement (after #Requires and comments), as PowerShell requires.
+    let first = lines
+        .iter()
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .expect("a statement");
+    assert_eq!(first, "param([switch]$Uninstall)");
+    // A missing service is said before anything is changed.
+    let svc = find(
+        &lines,
+        "if (-not (Get-Service -Name docker -ErrorAction SilentlyContinue)) {",
+    );
+    assert!(lines[svc + 1].contains("there is no docker service on this node"));
+    assert!(lines[svc + 1].contains("nothing was changed"));
+    assert_eq!(lines[svc + 2], "exit 1");
+    for change in [
+        "New-Item",
+        "Copy-Item",
+        "Remove-Item",
+        "Move-Item",
+        "Restart-Service",
+    ] {
+        assert!(
+            find(&lines, change) > svc,
+            "{change} before the service check"
+        );
+    }
+    // -Uninstall: the node's own config back (the current one kept), certs and rule removed.
+    let u = find(&lines, "if ($Uninstall) {");
+    let end = find(&lines, "exit 0");
+    let undo = lines[u..end].join("\n");
+    for want in [
+        "Copy-Item -Force -LiteralPath $config -Destination $kept",
+        "Move-Item -Force -LiteralPath $backup -Destination $config",
+        "removed $config (the node had none before install.ps1)",
+        "foreach ($f in $ourCerts) {",
+        "Remove-NetFirewallRule -Name $rule",
+        "Restart-Service -Name docker",
+    ] {
+        assert!(undo.contains(want), "-Uninstall lacks {want}: {undo}");
+    }
+    assert!(u < find(&lines, "New-Item -ItemType Directory -Force -Path $certs"));
+}
+
 #[test]
 fn backdated_certs_are_expired() {
     let t = Tmp::new("expired");

@@ -22,8 +22,9 @@ pub fn command<'a>(sh: &'a Shell, args: &[String]) -> xshell::Cmd<'a> {
         .args(args)
 }
 
-/// cargo builds the tls crate quietly, ~25 s the first time: say so before, once, when its
-/// binary (beside this one: same cargo, same profile) is missing or older than its sources.
+/// cargo builds the tls crate quietly, 30 s to over a minute the first time (measured on 2
+/// cores: see docs/internals.md): say so before, once, when its binary (beside this one: same
+/// cargo, same profile) is missing or older than its sources.
 fn announce_build() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
@@ -35,7 +36,10 @@ fn announce_build() {
         let sources = newest(&root.join("tls/src")).max(newest(&root.join("tls/Cargo.toml")));
         match built {
             None => {
-                crate::error::say("xtask: building the certificate tool xtask-tls (first use, ~30 s)…");
+                crate::error::say(
+                    "xtask: building the certificate tool xtask-tls (rcgen, ring, x509-parser; first use only: \
+                     ~30 s on 2 idle cores, a minute or more on a busy machine; needs rustc ≥ 1.88)…",
+                );
             }
             Some(b) if sources.is_some_and(|s| s > b) => {
                 crate::error::say(

@@ -81,11 +81,14 @@ const EX_LINT: &str = "Examples:
   cargo xtask lint powershell-helper --json
   make lint";
 const EX_TLS: &str = "Examples:
-  cargo xtask tls --server-name winbuild --ip 10.1.2.3 --out ./certs
-  cargo xtask tls --server-name winbuild2 --ip 10.1.2.4 --ca ./certs/ca --out ./certs-node2
-  make tls TLS_SERVER_NAME=winbuild TLS_IP=10.1.2.3 TLS_OUT=./certs";
+  cargo xtask tls --server-name winbuild --ip 10.1.2.3 --out ~/xtask-certs
+  cargo xtask tls --server-name winbuild2 --ip 10.1.2.4 --ca ~/xtask-certs/ca --out ~/xtask-certs-node2
+  make tls TLS_SERVER_NAME=winbuild TLS_IP=10.1.2.3 TLS_OUT=$HOME/xtask-certs
+Keep --out outside this checkout: ca/ holds the CA's private key.
+On the node, as Administrator, in the copied node/ folder:
+  powershell -ExecutionPolicy Bypass -File .\\install.ps1";
 const EX_COMPLETIONS: &str = "Examples:
-  cargo xtask completions bash > ~/.local/share/bash-completion/completions/cargo-xtask
+  cargo xtask completions bash > ~/.local/share/bash-completion/completions/cargo
   cargo xtask completions zsh > ~/.zfunc/_cargo-xtask";
 
 #[derive(Subcommand, Debug)]

@@ -8,6 +8,7 @@
 //! lives in that crate so xtask's own cold build stays small; cargo compiles it the first
 //! time someone makes or inspects certs.
 
+use std::path::Path;
 use std::process::Stdio;
 
 use anyhow::Context;
@@ -131,7 +132,7 @@ fn report(spec: &Spec, entries: &[Entry], dry_run: bool) -> String {
     }
     s += "next:\n";
     s += &format!(
-        "  copy {out}/node to the Windows node and run, as Administrator: .\\install.ps1\n"
+        "  copy {out}/node to the Windows node and run there, as Administrator, in that folder:\n    powershell -ExecutionPolicy Bypass -File .\\install.ps1\n"
     );
     s += &format!(
         "  then use DOCKER_CERT_PATH={out}/client REMOTE_DOCKER_URL=tcp://{}:2376, and check with `cargo xtask doctor`\n",
@@ -139,8 +140,24 @@ fn report(spec: &Spec, entries: &[Entry], dry_run: bool) -> String {
     );
     if spec.ca.is_none() {
         s += &format!(
-            "  keep {out}/ca private (never commit it): more nodes/clients are issued with --ca {out}/ca\n"
+            "  keep {out}/ca private (never commit it): more nodes/clients are issued with --ca {out}/ca --out <another folder outside this checkout>\n"
+        );
+    }
+    if inside_checkout(&spec.out) {
+        s += &format!(
+            "  {out} is inside this checkout: .gitignore keeps ca/, node/ and client/ out of `git add -A` here, but move the folder out (a CA key belongs nowhere near a repository)\n"
         );
     }
     s
+}
+/// Whether OUT lies inside this checkout, where a `git add -A` would pick the keys up were it
+/// not for .gitignore. Compared after resolving links and `..`; OUT exists once written.
+fn inside_checkout(out: &Path) -> bool {
+    match (
+        out.canonicalize(),
+        crate::files::project_root().canonicalize(),
+    ) {
+        (Ok(out), Ok(root)) => out.starts_with(root),
+        _ => false,
+    }
 }

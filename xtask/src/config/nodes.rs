@@ -154,7 +154,7 @@ impl Nodes {
                     ),
                     None => (
                         "REMOTE_DOCKER_URL".to_string(),
-                        "set REMOTE_DOCKER_URL=tcp://<windows node>:2376 (see README: Windows node set-up); `cargo xtask plan TARGET` needs no node".to_string(),
+                        "set REMOTE_DOCKER_URL=tcp://<windows node>:2376 (see docs/node-setup.md); `cargo xtask plan TARGET` needs no node".to_string(),
                     ),
                 };
                 return Err(BadInput::new(

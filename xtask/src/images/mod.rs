@@ -105,9 +105,44 @@ pub struct Context<'a> {
     pub os_versions: &'a [String],
 }
 
-/// The images to handle: `only` (a sub-target's image), else the selection's names, else
-/// every folder of IMAGES_DIR that has a VERSION file, sorted by name.
+/// The images to handle: `only` (a sub-target's image), else the selection's names, else the
+/// default set: every folder of IMAGES_DIR that has a VERSION file, sorted by name — in compat
+/// mode without the cache-only ones (see `default_set`).
 pub fn select(
+    sel: &Selection,
+    cx: Context,
+    only: Option<&str>,
+    wants: Wants,
+) -> anyhow::Result<Vec<Image>> {
+    let images = named_or_all(sel, cx, only, wants)?;
+    if only.is_some() || !sel.names.is_empty() {
+        return Ok(images);
+    }
+    let (images, left_out) = default_set(!cx.os_versions.is_empty(), images);
+    if !left_out.is_empty() {
+        crate::error::say(&format!(
+            "xtask: note: compat mode's default set is the node images, as upstream's Makefile builds; \
+             not built: cache-only {} (name it: IMAGES=… or sub-repush-as-linux-IMG; or set OS_VERSIONS)",
+            left_out.join(", ")
+        ));
+    }
+    Ok(images)
+}
+/// The default set (no image named): in matrix mode every image; in compat mode the node
+/// images only — what upstream's Makefile builds. A cache-only image costs a buildx pull of a
+/// multi-GB Server Core base per BASEIMAGE line to copy a few files, which upstream's
+/// Makefile never does; it is built when named, or in matrix mode (image-util.sh's way).
+/// Returns the images kept and the names left out.
+pub fn default_set(matrix: bool, images: Vec<Image>) -> (Vec<Image>, Vec<String>) {
+    if matrix {
+        return (images, Vec::new());
+    }
+    let (left_out, kept): (Vec<Image>, Vec<Image>) =
+        images.into_iter().partition(Image::is_cache_only);
+    (kept, left_out.into_iter().map(|i| i.name).collect())
+}
+
+fn named_or_all(
     sel: &Selection,
     cx: Context,
     only: Option<&str>,

@@ -201,7 +201,7 @@ fn check_windows(path: &Path, has_bases: bool, version: Option<&str>, out: &mut 
                         "RUN creates a symbolic link ({how}): consumers that COPY it out of the \
                          cache image into a Windows image get its target prefixed with `Files\\` \
                          by buildx (docker/buildx#373), so they must copy the target file there \
-                         too (README: Using the cache images); once they are told, say so with \
+                         too (docs/consuming.md); once they are told, say so with \
                          `# xtask: allow=symlink`"
                     ),
                 ));

@@ -3,7 +3,8 @@
 //! it is built and the local cache builds overlap with the next builds. Cache-only images
 //! have only cache steps, one per OS version: in matrix mode those of OS_VERSIONS, in compat
 //! mode every line of their BASEIMAGE (they are per-OS by nature and upstream's Makefile has
-//! no tag for them), after the node images' cache steps.
+//! no tag for them), after the node images' cache steps. (In compat mode they are planned only
+//! when named: `images::select` leaves them out of the default set.)
 
 use super::Setup;
 use super::{

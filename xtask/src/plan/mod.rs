@@ -253,7 +253,7 @@ impl Step {
         };
         let release = self.os.as_deref().unwrap_or("1809 (compat mode)");
         Some(format!(
-            "this build ran with Hyper-V isolation ({release} on node {}): if the error speaks of a virtual machine, a compute system or HCS, the node needs the Hyper-V role (Install-WindowsFeature -Name Hyper-V,Containers -IncludeManagementTools, then a restart) and, when the node is itself a VM, nested virtualisation; `cargo xtask doctor` shows each release's isolation (README: One node for every release)",
+            "this build ran with Hyper-V isolation ({release} on node {}): if the error speaks of a virtual machine, a compute system or HCS, the node needs the Hyper-V role (Install-WindowsFeature -Name Hyper-V,Containers -IncludeManagementTools, then a restart) and, when the node is itself a VM, nested virtualisation; `cargo xtask doctor` shows each release's isolation (docs/isolation.md)",
             node.address()
         ))
     }

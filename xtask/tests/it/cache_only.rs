@@ -1,6 +1,7 @@
 //! Cache-only images (a `Dockerfile`, `linux/amd64/<os>=<image>` BASEIMAGE lines, no
 //! `Dockerfile_windows`), without a stack: their plan in compat mode (every BASEIMAGE line,
-//! after the node images, whose argv stays upstream's) and matrix mode (OS_VERSIONS); a run of
+//! after the node images, whose argv stays upstream's; only when named: compat mode's default
+//! set is the node images) and matrix mode (OS_VERSIONS); a run of
 //! only cache-only images needs no node (no URL, no certs, only buildx called); sub-targets that
 //! only build or push on the node refuse them; doctor checks no node for them; the folder
 //! contradictions are bad input. The real-stack side is in `consumer_e2e.rs`.
@@ -68,7 +69,7 @@ fn cache_argv(w: &World, os: &str, base: &str) -> Vec<String> {
 fn compat_mode_builds_every_baseimage_line_after_the_node_images_unchanged() {
     let w = world();
     let node = [("REMOTE_DOCKER_URL", "tcp://winbuild:2376")];
-    let both = argvs(&w, &["plan", "all-push-as-linux"], &node);
+    let both = argvs(&w, &["plan", "all-push-as-linux", "alpha", "core"], &node);
     let alone = argvs(&w, &["plan", "all-push-as-linux", "alpha"], &node);
     // The node image's commands are exactly what they are without the cache-only image.
     assert_eq!(both[..alone.len()], alone[..]);
@@ -83,7 +84,7 @@ fn compat_mode_builds_every_baseimage_line_after_the_node_images_unchanged() {
     );
     // Targets that only build or push on the node have nothing to do for it.
     for t in ["all-build", "all-push"] {
-        let with = argvs(&w, &["plan", t], &node);
+        let with = argvs(&w, &["plan", t, "alpha", "core"], &node);
         assert_eq!(with, argvs(&w, &["plan", t, "alpha"], &node), "{t}");
     }
     // sub-repush-as-linux builds its cache images alone.
@@ -92,6 +93,56 @@ fn compat_mode_builds_every_baseimage_line_after_the_node_images_unchanged() {
         both[alone.len()..]
     );
     assert!(w.calls().is_empty(), "planning ran docker: {:?}", w.calls());
+}
+
+/// Compat mode's default set is upstream's: the node images. A cache-only image is built when
+/// named (IMAGES, an argument, its sub-target) or in matrix mode, and the run says what it left
+/// out and how to get it.
+#[test]
+fn compat_mode_default_set_leaves_cache_only_images_out_and_says_so() {
+    let w = world();
+    let node = [("REMOTE_DOCKER_URL", "tcp://winbuild:2376")];
+    let default = argvs(&w, &["plan", "all-push-as-linux"], &node);
+    assert_eq!(
+        default,
+        argvs(&w, &["plan", "all-push-as-linux", "alpha"], &node)
+    );
+    let o = run(w
+        .xtask()
+        .args(["plan", "all-push-as-linux"])
+        .env("REMOTE_DOCKER_URL", "tcp://winbuild:2376"));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("not built: cache-only core") && err.contains("sub-repush-as-linux-IMG"),
+        "{err}"
+    );
+    // Named through IMAGES: built, and no note.
+    let o = run(w
+        .xtask()
+        .args(["plan", "all-push-as-linux"])
+        .env("IMAGES", "alpha core")
+        .env("REMOTE_DOCKER_URL", "tcp://winbuild:2376"));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("note:"), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("core:1.0-linux-amd64-1809"),
+        "{}",
+        stdout(&o)
+    );
+    // Matrix mode's default set has every image.
+    let o = run(w
+        .xtask()
+        .args(["plan", "all-push-as-linux"])
+        .env("OS_VERSIONS", "1809")
+        .env("REMOTE_DOCKER_URL", "tcp://winbuild:2376"));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("core:1.0-linux-amd64-1809"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(!stderr(&o).contains("note:"), "{}", stderr(&o));
 }
 
 #[test]

@@ -103,7 +103,7 @@ fn make_all_push_as_linux_then_verify() {
     );
 }
 
-/// README's "try it on the loopback stack": `. target/stack/env; make all-push-as-linux` in a
+/// README's quick start: `. target/stack/env; make all-push-as-linux` in a
 /// shell that has nothing else (no DOCKER_*, no IMAGES_DIR): the env file alone suffices.
 #[test]
 #[ignore = "needs the loopback stack: make e2e"]

@@ -22,7 +22,7 @@ pub(super) fn check_url(r: &mut Report, s: &str, node: &Node) -> bool {
             "URL",
             "not set".into(),
             format!(
-                "set {}=tcp://<windows node>:2376 (README: Windows node set-up)",
+                "set {}=tcp://<windows node>:2376 (docs/node-setup.md)",
                 url_var(node)
             ),
         );

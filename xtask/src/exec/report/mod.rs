@@ -3,8 +3,8 @@
 //! exit code, and per step what it did, where, how it ended, its log file, the tag it pushes
 //! and the digest the registry holds for that tag now (or why there is none). `document` is
 //! pure; `digests` asks the registry; `write` replaces a file atomically and writes a device or
-//! pipe through. README's "Run
-//! report" table is the format's contract: change both together.
+//! pipe through. docs/report.md (the field tables) is the format's contract: change both
+//! together.
 
 mod digests;
 

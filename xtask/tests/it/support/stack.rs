@@ -306,8 +306,11 @@ fn env_file(root: &Path) -> PathBuf {
 }
 
 fn parse_env(text: &str) -> HashMap<String, String> {
+    // `export K=V`, or `K=V` for matrix mode's node variables (not exported, so that a shell
+    // that sources the file gets no "set but not used" warning in compat mode).
     text.lines()
-        .filter_map(|l| l.strip_prefix("export "))
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.strip_prefix("export ").unwrap_or(l))
         .filter_map(|l| l.split_once('='))
         .map(|(k, v)| {
             // Values are single-quoted, a ' inside written as '\''.
