@@ -58,7 +58,20 @@ pub fn run(input: Input) -> anyhow::Result<()> {
     // Every output path is checked before the first step: a run that published everything
     // must not fail for a report or log it cannot write.
     let logs = exec::log_folder(output.log_dir.as_deref(), output.quiet, started);
-    let image_dirs: Vec<&Path> = images.iter().map(|i| i.dir.as_path()).collect();
+    // Every image folder of IMAGES_DIR, not only the selected ones: a log written into any of
+    // them changes that image's build context for its next run.
+    let all_dirs: Vec<std::path::PathBuf> = std::fs::read_dir(&p.selection.dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("VERSION").is_file())
+        .collect();
+    let image_dirs: Vec<&Path> = images
+        .iter()
+        .map(|i| i.dir.as_path())
+        .chain(all_dirs.iter().map(|d| d.as_path()))
+        .collect();
     exec::check_outputs(
         &plan,
         output.report.as_deref(),

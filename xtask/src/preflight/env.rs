@@ -24,7 +24,7 @@ use serde_json::Value;
 
 use crate::config::{Env, Nodes};
 use crate::docker::{self, Answer, Client};
-use crate::error::{shown, BadInput};
+use crate::error::BadInput;
 use crate::plan::{Kind, NodeRef, NodeSays, Plan};
 
 /// Checks the docker environment `env` for a run of `plan` whose nodes are `nodes`.
@@ -65,7 +65,7 @@ pub fn check(
             return Err(BadInput::new(
                 "DOCKER_CONTEXT",
                 name,
-                format!("no such docker context ({})", shown(&e)),
+                format!("no such docker context ({e})"),
                 "unset DOCKER_CONTEXT, or name one `docker context ls` lists",
             ));
         }
@@ -75,7 +75,7 @@ pub fn check(
             return Err(BadInput::new(
                 "BUILDX_BUILDER",
                 name,
-                format!("no such buildx builder ({})", shown(&e)),
+                format!("no such buildx builder ({e})"),
                 "unset BUILDX_BUILDER (the cache builds then use the current context's default builder), or name one `docker buildx ls` lists",
             ));
         }
@@ -109,10 +109,7 @@ pub fn check(
             return Err(BadInput::new(
                 vars.join(", "),
                 describe(&vars),
-                format!(
-                    "buildx cannot reach the daemon of the builder the cache builds would use: {}",
-                    shown(&e)
-                ),
+                format!("buildx cannot reach the daemon of the builder the cache builds would use: {e}"),
                 "the cache builds run on this machine's Linux daemon: unset the variable, or point it at that daemon (docs/environment.md)",
             ));
         }
@@ -138,10 +135,7 @@ pub fn check(
         Answer::Failed(e) => Err(BadInput::new(
             var,
             value,
-            format!(
-                "the local docker does not answer `docker version` with it: {}",
-                shown(&e)
-            ),
+            format!("the local docker does not answer `docker version` with it: {e}"),
             hint,
         )),
         Answer::TimedOut => Err(BadInput::new(

@@ -10,7 +10,8 @@ use std::process::{Command, Output};
 use crate::support::*;
 
 /// The variables the fake cargo records, besides its argv.
-const RECORDED: [&str; 6] = [
+const RECORDED: [&str; 7] = [
+    "MAKEFLAGS",
     "TARGET",
     "REGISTRY",
     "IMAGES",
@@ -280,6 +281,32 @@ fn make_code_in_makeflags_from_the_environment_does_not_run() {
     let o = m.run(&["all-build", "xtask-freeze-var=$(shell touch PWNED)"], &[]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(!m.pwned());
+}
+
+#[test]
+fn make_k_reaches_xtask_in_makeflags() {
+    // xtask reads KEEP_GOING from the single-letter word of MAKEFLAGS (config/make.rs).
+    let m = Make::new();
+    let c = m.one_call(&["-k", "all-push-as-linux"], &[]);
+    let flags = c.var("MAKEFLAGS").unwrap_or_default().to_string();
+    assert!(
+        flags
+            .split_whitespace()
+            .next()
+            .is_some_and(|w| w.contains('k')),
+        "{flags:?}"
+    );
+    // Without -k the first word is a long flag (--no-print-directory here), whatever letters
+    // the rest holds (the fake cargo's path has a k).
+    let c = m.one_call(&["all-push-as-linux"], &[]);
+    let flags = c.var("MAKEFLAGS").unwrap_or_default().to_string();
+    assert!(
+        flags
+            .split_whitespace()
+            .next()
+            .is_some_and(|w| w.starts_with("--")),
+        "{flags:?}"
+    );
 }
 
 #[test]

@@ -290,8 +290,13 @@ fn output_paths_that_collide_or_cannot_be_written_are_refused() {
         let o = run(xtask(&w, &["push-as-linux"]).envs(env.iter().map(|(k, v)| (*k, v))));
         refused(&w, &o, want);
     }
-    // Nothing was created in the image folder.
+    // An image the run does not select is still an image folder.
+    let o =
+        run(xtask(&w, &["push-as-linux", "alpha"]).env("LOG_DIR", w.images().join("beta/logs")));
+    refused(&w, &o, "lies inside the image folder");
+    // Nothing was created in the image folders.
     assert!(!w.images().join("alpha/logs").exists());
+    assert!(!w.images().join("beta/logs").exists());
 }
 
 #[test]
