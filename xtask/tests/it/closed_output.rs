@@ -7,20 +7,32 @@ use std::process::{Command, Stdio};
 
 use crate::support::*;
 
+/// A pipe whose reader has already gone: the write end of `true`'s stdin, taken once `true`
+/// has exited (it held the only read end). Closed before xtask starts, so no write of xtask's
+/// can land in the pipe's buffer first, however small the output and however the threads of
+/// this test binary are scheduled.
+fn gone_reader() -> Stdio {
+    let mut sink = Command::new("true")
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("true");
+    let w = sink.stdin.take().expect("stdin");
+    sink.wait().expect("wait");
+    Stdio::from(w)
+}
+
 /// Runs xtask with stdout (or stderr) a pipe whose reader is already gone: the child's writes
 /// fail with EPIPE. The exit code, and what it said on the other stream.
 fn closed(mut c: Command, stdout_closed: bool) -> (Option<i32>, String) {
     if stdout_closed {
-        c.stdout(Stdio::piped()).stderr(Stdio::piped());
+        c.stdout(gone_reader()).stderr(Stdio::piped());
     } else {
-        c.stdout(Stdio::null()).stderr(Stdio::piped());
+        c.stdout(Stdio::null()).stderr(gone_reader());
     }
     let mut child = c.spawn().expect("xtask");
     let other = if stdout_closed {
-        drop(child.stdout.take());
         child.stderr.take()
     } else {
-        drop(child.stderr.take());
         None
     };
     let mut said = String::new();
