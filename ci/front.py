@@ -165,6 +165,7 @@ PERSONAS = {
         "about": "Windows Server 2022 with Mirantis Container Runtime 20.10, classic builder",
         "builder": "1",
         "platform": "Mirantis Container Runtime",
+        "license": "Mirantis Container Runtime",
         "version": "20.10.7",
         "api": "1.41",
         "min_api": "1.24",
@@ -422,6 +423,9 @@ class Front:
                 "Driver": driver,
                 "DriverStatus": status,
                 "ServerVersion": p["version"],
+                # Docker CE builds say "Community Engine"; what MCR's /info says here is not in
+                # any answer cited above: its product name, from its docker version, is used.
+                "ProductLicense": p.get("license", "Community Engine"),
                 "DockerRootDir": "C:\\ProgramData\\docker",
                 "CgroupDriver": "",
                 "CgroupVersion": "",

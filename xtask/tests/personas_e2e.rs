@@ -128,9 +128,44 @@ fn a_compat_run_sends_no_isolation_and_pushes_plain_manifests() {
         "node 1809 must speak Windows by default"
     );
     let r = s.namespace("pcompat");
+    // This machine's credentials for the registry (the stack's registry asks for none and
+    // takes any): the CLI sends them with the build as X-Registry-Config; the front hands them
+    // to its build child and records only the registry's name.
+    let config = TempDir::new("personas-docker-config");
+    let secret = "front-must-not-log-this";
+    let auth = String::from_utf8(
+        Command::new("base64")
+            .arg("-w0")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut c| {
+                use std::io::Write;
+                c.stdin
+                    .take()
+                    .expect("stdin")
+                    .write_all(format!("e2e:{secret}").as_bytes())?;
+                c.wait_with_output()
+            })
+            .expect("base64")
+            .stdout,
+    )
+    .expect("utf-8");
+    let host = s.var("REGISTRY_HOST");
+    std::fs::write(
+        config.path().join("config.json"),
+        format!(r#"{{"auths": {{"{host}": {{"auth": "{auth}"}}}}}}"#),
+    )
+    .expect("config.json");
+    std::os::unix::fs::symlink(
+        Path::new(&s.var("DOCKER_CONFIG")).join("cli-plugins"),
+        config.path().join("cli-plugins"),
+    )
+    .expect("cli-plugins");
     let out = ok(
         &s.xtask(&r, &s.fixtures())
             .args(["push", "alpha"])
+            .env("DOCKER_CONFIG", config.path())
             .output()
             .expect("xtask"),
         "xtask push alpha (compat)",
@@ -161,6 +196,16 @@ fn a_compat_run_sends_no_isolation_and_pushes_plain_manifests() {
             .iter()
             .any(|h| h == "X-Registry-Config"),
         "{build}"
+    );
+    assert_eq!(
+        build["build"]["credentials_for"][0],
+        host.as_str(),
+        "{build}"
+    );
+    let all = std::fs::read_to_string(&f.record).expect("record");
+    assert!(
+        !all.contains(secret) && !all.contains(&auth),
+        "a credential was recorded"
     );
     assert!(
         rec.iter()
