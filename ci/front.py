@@ -161,6 +161,9 @@ PERSONAS = {
             "the embedded BuildKit uses the daemon's default isolation: moby/moby#50942",
         ],
     },
+    # The same engine configured with `"exec-opts": ["isolation=hyperv"]` in daemon.json: its
+    # embedded BuildKit then runs every build under Hyper-V (moby/moby#50942).
+    "ws2025-docker29-containerd-hyperv": None,
     "mcr-ws2022": {
         "about": "Windows Server 2022 with Mirantis Container Runtime 20.10, classic builder",
         "builder": "1",
@@ -188,6 +191,15 @@ PERSONAS = {
         "passthrough": True,
         "sources": ["the stand-in itself"],
     },
+}
+
+PERSONAS["ws2025-docker29-containerd-hyperv"] = {
+    **PERSONAS["ws2025-docker29-containerd"],
+    "about": "ws2025-docker29-containerd with exec-opts isolation=hyperv: the daemon's default "
+    "isolation (and so its BuildKit's) is Hyper-V",
+    "isolation": "hyperv",
+    "sources": PERSONAS["ws2025-docker29-containerd"]["sources"]
+    + ["'Default Isolation: hyperv' as docker info prints it: moby/moby#38306"],
 }
 
 RECORD_LOCK = threading.Lock()

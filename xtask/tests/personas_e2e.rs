@@ -412,7 +412,12 @@ fn every_persona_answers_as_its_engine() {
                 "{persona}: {store}"
             );
         }
-        assert_eq!(info["Isolation"], "process", "{persona}");
+        let isolation = if persona.ends_with("-hyperv") {
+            "hyperv"
+        } else {
+            "process"
+        };
+        assert_eq!(info["Isolation"], isolation, "{persona}");
         seen.push(persona.to_string());
     }
     for p in [
