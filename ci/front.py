@@ -686,8 +686,10 @@ class Front:
                 text = last_error or f"the build exited with {rc}"
                 msg({"errorDetail": {"message": text}, "error": text})
                 entry["outcome"] = "failed"
-            client.send(b"0\r\n\r\n")
+            # The child's folder (its credentials) is gone before the answer ends.
+            shutil.rmtree(tmp, ignore_errors=True)
             self.record(entry)
+            client.send(b"0\r\n\r\n")
             return True
         except (Closed, OSError, ssl.SSLError) as e:
             entry["outcome"] = f"connection lost: {e.__class__.__name__}"
