@@ -563,8 +563,8 @@ write_extra_front_pids() { # write_extra_front_pids FILE
 	return 0
 }
 
-# start_front NAME PERSONA PORT BACKEND_SOCK: sets FRONT_PID; ready when it accepts connections.
-start_front() {
+# spawn_front NAME PERSONA PORT BACKEND_SOCK: sets FRONT_PID (not waited for).
+spawn_front() {
 	local name=$1 persona=$2 port=$3 sock=$4 logf=$LOG_DIR/front-$1.log
 	(
 		close_inherited_fds
@@ -574,9 +574,19 @@ start_front() {
 			--work "$PERSONA_DIR/work" --name "$name"
 	) >>"$logf" 2>&1 </dev/null &
 	FRONT_PID=$!
-	wait_ready "front $name ($persona)" "$FRONT_PID" "$logf" python3 -c '
-import socket, sys
-socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1).close()' "$port"
+}
+
+port_open() { (: >"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# wait_front NAME PERSONA PID PORT: ready when it accepts connections.
+wait_front() {
+	wait_ready "front $1 ($2)" "$3" "$LOG_DIR/front-$1.log" port_open "$4"
+}
+
+# start_front NAME PERSONA PORT BACKEND_SOCK: sets FRONT_PID; ready when it accepts connections.
+start_front() {
+	spawn_front "$@"
+	wait_front "$1" "$2" "$FRONT_PID" "$3"
 }
 
 # The extra fronts (STACK_EXTRA_PERSONAS) over node ltsc2025's stand-in; a restart keeps ports.
@@ -592,11 +602,18 @@ start_extra_fronts() {
 		if ours "${!var:-}"; then continue; fi
 		var=PERSONA_URL_$k
 		if [ -n "${!var:-}" ]; then port=${!var##*:}; fi
-		start_front "persona-$p" "$p" "$port" "$NODE_SOCK_ltsc2025"
+		# All started at once, then waited for: each takes a python start-up.
+		spawn_front "persona-$p" "$p" "$port" "$NODE_SOCK_ltsc2025"
 		printf -v "FRONT_PID_$k" '%s' "$FRONT_PID"
 		printf -v "PERSONA_URL_$k" 'tcp://127.0.0.1:%s' "$port"
 		printf -v "PERSONA_RECORD_$k" '%s' "$PERSONA_DIR/persona-$p.jsonl"
-		write_pids
+	done
+	write_pids
+	for p in $EXTRA_FRONTS; do
+		k=$(key_of "$p")
+		var=FRONT_PID_$k
+		port=PERSONA_URL_$k
+		wait_front "persona-$p" "$p" "${!var}" "${!port##*:}"
 	done
 	write_fronts_json
 }
