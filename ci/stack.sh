@@ -1,23 +1,34 @@
 #!/usr/bin/env bash
 # ci/stack.sh — the project's real Docker test stack, on 127.0.0.1 only.
 #
-# Pieces: a plain-HTTP registry (Debian docker-registry), two
-# TLS dockerds standing in for Windows nodes "1809" and "ltsc2022", and a local dockerd with
-# buildx, all with the containerd image store; dockerd/containerd/buildx come from trixie,
-# unpacked into a private prefix (never installed over the system).
+# Pieces: a plain-HTTP registry (Debian docker-registry), three
+# dockerds standing in for Windows nodes "1809", "ltsc2022" and "ltsc2025", and a local dockerd
+# with buildx, all with the containerd image store; dockerd/containerd/buildx come from trixie,
+# unpacked into a private prefix (never installed over the system). Each node is reached over
+# mutual TLS through a Windows-persona front (ci/front.py; docs/personas.md) that answers as a
+# Windows engine and forwards the work to the stand-in's unix socket.
 #
 #   ci/stack.sh install                     packages (idempotent)
 #   ci/stack.sh up                          start everything, seed fixtures, write $STACK_HOME/env
 #   ci/stack.sh down                        stop everything by pid (also after a half-done up)
 #   ci/stack.sh status                      what is alive
 #   ci/stack.sh stop-registry|start-registry|restart-registry
-#   ci/stack.sh stop-node OS|start-node OS  OS is 1809 or ltsc2022; same port and storage
+#   ci/stack.sh stop-node OS|start-node OS  OS is 1809, ltsc2022 or ltsc2025; same port,
+#                                           storage and persona (its front stops and starts too)
 #
 # Variables: STACK_HOME (default <repo>/target/stack), STACK_PREFIX (default
 # $STACK_HOME/prefix), STACK_TIMEOUT (seconds per ready check, default 60),
 # STACK_TLS_CMD (the command that writes the certs, run from the repository root; default
 # "cargo xtask tls", so the e2e nodes run on certs made by the tool; "openssl" for openssl),
 # STACK_KEEP_ON_FAILURE=1 (leave a failed `up` running for debugging).
+# Personas (docs/personas.md): STACK_PERSONA_1809 (default ws2019-docker20.10),
+# STACK_PERSONA_LTSC2022 (default ws2022-docker26), STACK_PERSONA_LTSC2025 (default
+# ws2025-docker27): the engine each node answers as (`python3 ci/front.py personas` lists them;
+# `linux` answers as the stand-in itself, still through the front; `none`: no front, the dockerd
+# listens on the TLS port itself, as before personas). STACK_EXTRA_PERSONAS (default: every
+# persona): more fronts over node ltsc2025's stand-in, one port each, named in the env file as
+# PERSONA_URL_<persona> (non-alphanumerics as _). Every front records the requests it saw in
+# $STACK_HOME/personas/<front>.jsonl; $STACK_HOME/personas/fronts.json lists the fronts.
 #
 # $STACK_HOME/env holds everything the main job needs on this stack, so
 # `. target/stack/env; make all-push-as-linux` runs it: REGISTRY, REMOTE_DOCKER_URL (node 1809),
@@ -36,8 +47,8 @@ STACK_PREFIX=${STACK_PREFIX:-$STACK_HOME/prefix}
 STACK_TIMEOUT=${STACK_TIMEOUT:-60}
 STOP_TIMEOUT=${STOP_TIMEOUT:-20}
 
-NODES=(1809 ltsc2022)
-declare -A NODE_BUILD=([1809]=10.0.17763.6532 [ltsc2022]=10.0.20348.2849)
+NODES=(1809 ltsc2022 ltsc2025)
+declare -A NODE_BUILD=([1809]=10.0.17763.6532 [ltsc2022]=10.0.20348.2849 [ltsc2025]=10.0.26100.2894)
 
 ENV_FILE=$STACK_HOME/env
 PIDS_FILE=$STACK_HOME/pids
@@ -284,11 +295,13 @@ EOF
 
 NODE_VARS=()
 for _os in "${NODES[@]}"; do
-	NODE_VARS+=("REMOTE_DOCKER_URL_$_os" "NODE_SOCK_$_os" "NODE_PID_$_os" "BASE_IMAGE_$_os" "NODE_OS_VERSION_$_os")
+	NODE_VARS+=("REMOTE_DOCKER_URL_$_os" "NODE_SOCK_$_os" "NODE_PID_$_os" "BASE_IMAGE_$_os" "NODE_OS_VERSION_$_os"
+		"PERSONA_$_os" "FRONT_PID_$_os" "PERSONA_RECORD_$_os")
 done
 ENV_KEYS=(STACK_HOME STACK_PREFIX REGISTRY REGISTRY_HOST REGISTRY_PID REMOTE_DOCKER_URL
 	"${NODE_VARS[@]}" DOCKER_CERT_PATH DOCKER_CERT_BASE_PATH DOCKER_HOST DOCKER_CONFIG
-	LOCAL_PID FIXTURES_DIR STACK_LOG_DIR PATH IMAGES_DIR DOCKER_DEFAULT_PLATFORM)
+	LOCAL_PID FIXTURES_DIR STACK_LOG_DIR PATH IMAGES_DIR DOCKER_DEFAULT_PLATFORM PERSONA_DIR
+	EXTRA_FRONTS)
 
 write_pids() {
 	local tmp=$PIDS_FILE.tmp os var
@@ -297,7 +310,10 @@ write_pids() {
 	for os in "${NODES[@]}"; do
 		var=NODE_PID_$os
 		[ -n "${!var:-}" ] && echo "node-$os ${!var}" >>"$tmp"
+		var=FRONT_PID_$os
+		[ -n "${!var:-}" ] && echo "front-node-$os ${!var}" >>"$tmp"
 	done
+	write_extra_front_pids "$tmp"
 	[ -n "${LOCAL_PID:-}" ] && echo "local ${LOCAL_PID}" >>"$tmp"
 	mv -f "$tmp" "$PIDS_FILE"
 }
@@ -315,7 +331,7 @@ write_env() {
 	local tmp=$ENV_FILE.tmp key
 	{
 		echo "# written by ci/stack.sh up; source it: . $ENV_FILE"
-		for key in "${ENV_KEYS[@]}"; do
+		for key in "${ENV_KEYS[@]}" $(extra_front_keys); do
 			if [[ " ${MATRIX_ONLY_KEYS[*]} " == *" $key "* ]]; then
 				printf '%s=%s\n' "$key" "$(shquote "${!key:-}")"
 			else
@@ -458,14 +474,28 @@ start_node() { # start_node OS
 		log "node $os already running (pid ${!pidvar})"
 		return 0
 	fi
-	start_dockerd "node-$os" "${!sockvar}" --host "tcp://127.0.0.1:$(node_port "$os")" --tlsverify \
-		--tlscacert "$CERT_DIR/node/ca.pem" --tlscert "$CERT_DIR/node/server-cert.pem" \
-		--tlskey "$CERT_DIR/node/server-key.pem"
+	local personavar=PERSONA_$os
+	if [ "${!personavar}" = none ]; then
+		start_dockerd "node-$os" "${!sockvar}" --host "tcp://127.0.0.1:$(node_port "$os")" --tlsverify \
+			--tlscacert "$CERT_DIR/node/ca.pem" --tlscert "$CERT_DIR/node/server-cert.pem" \
+			--tlskey "$CERT_DIR/node/server-key.pem"
+	else
+		# The stand-in listens on its unix socket only; its front holds the node's TLS port.
+		start_dockerd "node-$os" "${!sockvar}"
+	fi
 	printf -v "$pidvar" '%s' "$DOCKERD_PID"
 	write_pids
 	local logf=$LOG_DIR/dockerd-node-$os.log
 	wait_ready "node $os (unix)" "$DOCKERD_PID" "$logf" docker -H "unix://${!sockvar}" version
-	wait_ready "node $os (tls)" "$DOCKERD_PID" "$logf" tls_docker "$os" version
+	if [ "${!personavar}" != none ]; then
+		start_front "node-$os" "${!personavar}" "$(node_port "$os")" "${!sockvar}"
+		printf -v "FRONT_PID_$os" '%s' "$FRONT_PID"
+		printf -v "PERSONA_RECORD_$os" '%s' "$PERSONA_DIR/node-$os.jsonl"
+		write_pids
+		write_fronts_json
+	fi
+	wait_ready "node $os (tls, ${!personavar})" "$DOCKERD_PID" "$logf" tls_docker "$os" version
+	if [ "$os" = ltsc2025 ]; then start_extra_fronts; fi
 }
 
 start_local() {
@@ -504,6 +534,128 @@ seed_fixtures() {
 	done
 }
 
+# ---------------------------------------------------------------- personas (ci/front.py)
+
+FRONT_PY=$CI_DIR/front.py
+PERSONA_DIR=$STACK_HOME/personas
+declare -A PERSONA_DEFAULT=([1809]=ws2019-docker20.10 [ltsc2022]=ws2022-docker26 [ltsc2025]=ws2025-docker27)
+
+# PERSONA_<os> from STACK_PERSONA_<OS> (upper case, e.g. STACK_PERSONA_LTSC2022), else the
+# default; refused before anything starts when the front does not know it.
+choose_personas() {
+	local os var known
+	known=" $(python3 "$FRONT_PY" personas | cut -f1 | tr '\n' ' ')none "
+	for os in "${NODES[@]}"; do
+		var=STACK_PERSONA_${os^^}
+		printf -v "PERSONA_$os" '%s' "${!var:-${PERSONA_DEFAULT[$os]}}"
+		var=PERSONA_$os
+		case "$known" in *" ${!var} "*) ;; *) die "STACK_PERSONA_${os^^}='${!var}': unknown persona (one of:$known)" ;; esac
+	done
+	EXTRA_FRONTS=${STACK_EXTRA_PERSONAS-$(python3 "$FRONT_PY" personas | cut -f1 | tr '\n' ' ')}
+	for var in $EXTRA_FRONTS; do
+		case "$known" in *" $var "*) [ "$var" != none ] ;; *) false ;; esac ||
+			die "STACK_EXTRA_PERSONAS: unknown persona '$var' (one of:$known)"
+	done
+	rm -rf "$PERSONA_DIR"
+	mkdir -p "$PERSONA_DIR/work"
+}
+
+key_of() { echo "${1//[^A-Za-z0-9]/_}"; }
+
+extra_front_keys() {
+	local p k
+	for p in ${EXTRA_FRONTS:-}; do
+		k=$(key_of "$p")
+		echo "PERSONA_URL_$k" "FRONT_PID_$k" "PERSONA_RECORD_$k"
+	done
+}
+
+write_extra_front_pids() { # write_extra_front_pids FILE
+	local p var
+	for p in ${EXTRA_FRONTS:-}; do
+		var=FRONT_PID_$(key_of "$p")
+		if [ -n "${!var:-}" ]; then echo "front-$p ${!var}" >>"$1"; fi
+	done
+	return 0
+}
+
+# spawn_front NAME PERSONA PORT BACKEND_SOCK: sets FRONT_PID (not waited for).
+spawn_front() {
+	local name=$1 persona=$2 port=$3 sock=$4 logf=$LOG_DIR/front-$1.log
+	(
+		close_inherited_fds
+		exec setsid python3 "$FRONT_PY" serve --listen "127.0.0.1:$port" --backend "$sock" \
+			--persona "$persona" --certs "$CERT_DIR/node" --record "$PERSONA_DIR/$name.jsonl" \
+			--buildx "$STACK_PREFIX/usr/libexec/docker/cli-plugins/docker-buildx" \
+			--work "$PERSONA_DIR/work" --name "$name"
+	) >>"$logf" 2>&1 </dev/null &
+	FRONT_PID=$!
+}
+
+port_open() { (: >"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# wait_front NAME PERSONA PID PORT: ready when it accepts connections.
+wait_front() {
+	wait_ready "front $1 ($2)" "$3" "$LOG_DIR/front-$1.log" port_open "$4"
+}
+
+# start_front NAME PERSONA PORT BACKEND_SOCK: sets FRONT_PID; ready when it accepts connections.
+start_front() {
+	spawn_front "$@"
+	wait_front "$1" "$2" "$FRONT_PID" "$3"
+}
+
+# The extra fronts (STACK_EXTRA_PERSONAS) over node ltsc2025's stand-in; a restart keeps ports.
+start_extra_fronts() {
+	local p k var port ports i=0
+	[ -n "${EXTRA_FRONTS:-}" ] || return 0
+	read -r -a ports <<<"$(free_ports "$(wc -w <<<"$EXTRA_FRONTS")")"
+	for p in $EXTRA_FRONTS; do
+		k=$(key_of "$p")
+		port=${ports[$i]}
+		i=$((i + 1))
+		var=FRONT_PID_$k
+		if ours "${!var:-}"; then continue; fi
+		var=PERSONA_URL_$k
+		if [ -n "${!var:-}" ]; then port=${!var##*:}; fi
+		# All started at once, then waited for: each takes a python start-up.
+		spawn_front "persona-$p" "$p" "$port" "$NODE_SOCK_ltsc2025"
+		printf -v "FRONT_PID_$k" '%s' "$FRONT_PID"
+		printf -v "PERSONA_URL_$k" 'tcp://127.0.0.1:%s' "$port"
+		printf -v "PERSONA_RECORD_$k" '%s' "$PERSONA_DIR/persona-$p.jsonl"
+	done
+	write_pids
+	for p in $EXTRA_FRONTS; do
+		k=$(key_of "$p")
+		var=FRONT_PID_$k
+		port=PERSONA_URL_$k
+		wait_front "persona-$p" "$p" "${!var}" "${!port##*:}"
+	done
+	write_fronts_json
+}
+
+# $PERSONA_DIR/fronts.json: every front (name, url, persona, record, the node it stands on).
+write_fronts_json() {
+	local os p k url rec per args=()
+	for os in "${NODES[@]}"; do
+		url=REMOTE_DOCKER_URL_$os rec=PERSONA_RECORD_$os per=PERSONA_$os
+		if [ -n "${!rec:-}" ]; then args+=("node-$os" "${!url}" "${!per}" "${!rec}" "$os"); fi
+	done
+	for p in ${EXTRA_FRONTS:-}; do
+		k=$(key_of "$p")
+		url=PERSONA_URL_$k rec=PERSONA_RECORD_$k
+		if [ -n "${!url:-}" ]; then args+=("persona-$p" "${!url}" "$p" "${!rec}" ltsc2025); fi
+	done
+	python3 - "$PERSONA_DIR/fronts.json" "${args[@]}" <<'PYEOF'
+import json, os, sys
+out, a = sys.argv[1], sys.argv[2:]
+rows = [dict(zip(("name", "url", "persona", "record", "node"), a[i:i + 5])) for i in range(0, len(a), 5)]
+with open(out + ".tmp", "w") as f:
+    json.dump(rows, f, indent=1)
+os.replace(out + ".tmp", out)
+PYEOF
+}
+
 # ---------------------------------------------------------------- commands
 
 all_alive() {
@@ -513,7 +665,7 @@ all_alive() {
 		ours "$pid" || return 1
 		n=$((n + 1))
 	done <"$PIDS_FILE"
-	[ "$n" -eq $((2 + ${#NODES[@]})) ]
+	[ "$n" -ge $((2 + ${#NODES[@]})) ]
 }
 
 UP_DONE=0
@@ -550,6 +702,7 @@ cmd_up() {
 		ln -sfn ../certs/client "$STACK_HOME/certbase/.docker-$os"
 	done
 
+	choose_personas
 	read -r -a ports <<<"$(free_ports $((1 + ${#NODES[@]})))"
 	REGISTRY_HOST=127.0.0.1:${ports[0]}
 	REGISTRY=$REGISTRY_HOST/e2e
@@ -603,7 +756,7 @@ cmd_down() {
 	if [ -f "$PIDS_FILE" ]; then
 		# the daemons together (each takes ~1 s to shut down), then the registry
 		local daemons=()
-		for name in local "${NODES[@]/#/node-}"; do
+		for name in local "${NODES[@]/#/node-}" $(awk '$1 ~ /^front-/ {print $1}' "$PIDS_FILE"); do
 			pid=$(awk -v n="$name" '$1 == n {print $2}' "$PIDS_FILE")
 			if [ -n "$pid" ]; then daemons+=("$name" "$pid"); fi
 		done
@@ -619,6 +772,11 @@ cmd_down() {
 		comm=$(cat "/proc/$p/comm" 2>/dev/null) || continue
 		case "$comm" in
 		dockerd | containerd | containerd-shim* | docker-registry) stop_pid "stray $comm" "$p" ;;
+		python3)
+			case "$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)" in
+			*"$FRONT_PY serve"*) stop_pid "stray front" "$p" ;;
+			esac
+			;;
 		esac
 	done
 	umount_under
@@ -684,9 +842,11 @@ node_arg() {
 cmd_stop_node() {
 	node_arg "$@"
 	load_env
-	local pidvar=NODE_PID_$1
-	stop_pid "node-$1" "${!pidvar:-}"
+	local pidvar=NODE_PID_$1 frontvar=FRONT_PID_$1
+	# Its front too: a stopped node refuses connections on its port, as a stopped dockerd does.
+	stop_pids "front-node-$1" "${!frontvar:-}" "node-$1" "${!pidvar:-}"
 	printf -v "$pidvar" '%s' ""
+	printf -v "$frontvar" '%s' ""
 	write_env
 }
 

@@ -108,8 +108,11 @@ fn good_stack_compat_and_matrix() {
     ] {
         assert!(out.contains(want), "lacks {want:?}:\n{out}");
     }
-    // The stand-in nodes are Linux daemons: a warning, not a failure.
-    assert!(out.contains("!  node: OS"), "{out}");
+    // Node 1809 answers as Windows Server 2019 (its persona front, docs/personas.md).
+    assert!(
+        out.contains("✓  node: OS") && out.contains("build 17763"),
+        "{out}"
+    );
     assert!(failures(&o).is_empty(), "{out}");
 
     let mut c = doctor(&s);

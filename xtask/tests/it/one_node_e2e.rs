@@ -1,7 +1,8 @@
 //! One node for every release, on the real stack: a matrix run of 1809 and ltsc2022 with only
-//! REMOTE_DOCKER_URL set, so both releases build on the one stand-in node (a Linux dockerd:
-//! no --isolation flag, said in the run's output). Every result is checked through the
-//! registry's HTTP API. Ignored without the stack (`make e2e`).
+//! REMOTE_DOCKER_URL set, so both releases build on the one node — the stack's ltsc2025 node,
+//! which answers as Windows Server 2025 (its persona front, docs/personas.md): 1809 under
+//! Hyper-V, ltsc2022 with process isolation, said in the run's output. Every result is checked
+//! through the registry's HTTP API. Ignored without the stack (`make e2e`).
 
 use crate::support::stack::{images, Stack};
 
@@ -10,20 +11,21 @@ use crate::support::stack::{images, Stack};
 fn both_releases_on_one_stand_in_node() {
     let s = Stack::get();
     let r = s.namespace("onenode");
-    let url = s.var("REMOTE_DOCKER_URL_1809");
+    let url = s.var("REMOTE_DOCKER_URL_ltsc2025");
     let o = s
         .xtask(&r, &s.fixtures())
         .args(["push-as-linux"])
         .env("OS_VERSIONS", "1809 ltsc2022")
+        .env("REMOTE_DOCKER_URL", &url)
         .output()
         .expect("xtask");
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{err}");
-    // The node was asked once and recognised as a stand-in for both releases.
-    for os in ["1809", "ltsc2022"] {
+    // The node was asked once and recognised as a Windows Server 2025 host for both releases.
+    for (os, isolation) in [("1809", "hyperv"), ("ltsc2022", "process")] {
         assert!(
             err.contains(&format!(
-                "xtask: isolation: node {url} (a stand-in: Os linux): {os} → no --isolation flag"
+                "xtask: isolation: node {url} (Windows build 26100): {os} → --isolation={isolation}"
             )),
             "{err}"
         );

@@ -1,6 +1,7 @@
 //! The real Docker stack for end-to-end tests (started by `ci/stack.sh up`, which writes
-//! `$STACK_HOME/env`, default `target/stack/env`): a registry, two TLS "Windows nodes" (1809,
-//! ltsc2022) and a local dockerd with buildx, all on loopback. Registry checks go through `ci/registry.py`, the
+//! `$STACK_HOME/env`, default `target/stack/env`): a registry, three TLS "Windows nodes" (1809,
+//! ltsc2022, ltsc2025; each behind a Windows-persona front, docs/personas.md) and a local
+//! dockerd with buildx, all on loopback. Registry checks go through `ci/registry.py`, the
 //! registry's HTTP API, never through the tool or docker.
 
 use std::collections::HashMap;
