@@ -47,8 +47,9 @@ fn main() -> ExitCode {
             commands::plan::run(opts, &target)
         }
         Cmd::Verify(v) => {
+            let against = v.against.clone();
             let (target, opts) = v.opts();
-            commands::verify::run(opts, target.as_deref())
+            commands::verify::run(opts, target.as_deref(), against.as_deref())
         }
         Cmd::Doctor(d) => {
             let (target, opts) = d.opts();
@@ -56,6 +57,8 @@ fn main() -> ExitCode {
         }
         Cmd::Lint(l) => commands::lint::run(l.opts()),
         Cmd::Tls(t) => commands::tls::run(&t.args, t.dry_run, t.json),
+        Cmd::Report(r) => commands::report::run(&r.report, r.out.as_deref()),
+        Cmd::Promotion(p) => commands::promotion::run(&p.report),
         Cmd::Completions { shell } => cli::completions(shell),
     };
     error::exit(result)

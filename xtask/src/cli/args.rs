@@ -97,6 +97,10 @@ pub struct Inspect {
     /// Images to check (stand for IMAGES) [default: every image of IMAGES_DIR].
     #[arg(value_name = "IMG")]
     pub names: Vec<String>,
+    /// Compare every tag with its promoted copy in this registry (same name, same digest,
+    /// lists still lists with os.version) instead.
+    #[arg(long, value_name = "REGISTRY")]
+    pub against: Option<String>,
     #[command(flatten)]
     pub json: JsonArg,
     #[command(flatten)]
@@ -154,6 +158,25 @@ pub struct LintCmd {
     pub select: ImagesArg,
     #[command(flatten)]
     pub dir: ImagesDirArg,
+}
+
+/// report: a run report to draw.
+#[derive(clap::Args, Debug)]
+pub struct ReportCmd {
+    /// The run report (the JSON file REPORT/--report named).
+    #[arg(value_name = "RUN.json")]
+    pub report: std::path::PathBuf,
+    /// Where to write the page [default: RUN.json's path with .html].
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<std::path::PathBuf>,
+}
+
+/// promotion: a run report to turn into images.yaml entries.
+#[derive(clap::Args, Debug)]
+pub struct PromotionCmd {
+    /// The run report (the JSON file REPORT/--report named).
+    #[arg(value_name = "RUN.json")]
+    pub report: std::path::PathBuf,
 }
 
 impl Run {

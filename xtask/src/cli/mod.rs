@@ -84,6 +84,11 @@ const EX_TLS: &str = "Examples:
   cargo xtask tls --server-name winbuild --ip 10.1.2.3 --out ./certs
   cargo xtask tls --server-name winbuild2 --ip 10.1.2.4 --ca ./certs/ca --out ./certs-node2
   make tls TLS_SERVER_NAME=winbuild TLS_IP=10.1.2.3 TLS_OUT=./certs";
+const EX_REPORT: &str = "Examples:
+  cargo xtask report target/run.json                   # writes target/run.html: the run's timeline
+  cargo xtask report run.json --out /tmp/timeline.html";
+const EX_PROMOTION: &str = "Examples:
+  cargo xtask promotion target/run.json >> ../k8s.io/registry.k8s.io/images/k8s-staging-e2e-test-images/images.yaml";
 const EX_COMPLETIONS: &str = "Examples:
   cargo xtask completions bash > ~/.local/share/bash-completion/completions/cargo-xtask
   cargo xtask completions zsh > ~/.zfunc/_cargo-xtask";
@@ -123,6 +128,12 @@ pub enum Cmd {
     /// Check the image folders: Dockerfiles (no RUN/WORKDIR in Windows stages), VERSION, BASEIMAGE.
     #[command(after_help = EX_LINT)]
     Lint(LintCmd),
+    /// Draw a run report (REPORT=FILE of a run) as a timeline: HTML with an SVG, no JavaScript.
+    #[command(after_help = EX_REPORT)]
+    Report(ReportCmd),
+    /// Print the images.yaml entries (kubernetes/k8s.io promotion) for what a run pushed.
+    #[command(after_help = EX_PROMOTION)]
+    Promotion(PromotionCmd),
     /// Print a shell completion script for bash or zsh on stdout.
     #[command(after_help = EX_COMPLETIONS)]
     Completions {

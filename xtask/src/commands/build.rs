@@ -37,13 +37,14 @@ pub fn run(opts: Opts, target: Target) -> anyhow::Result<()> {
     let started = SystemTime::now();
     let log_dir = exec::prepare_logs(cfg.log_dir.as_deref(), cfg.quiet, started)?;
     let mut states = Vec::new();
+    let mut starts = Vec::new();
     let outcome = execute(
         &cfg,
         &images,
         &mut plan,
         &docker,
         log_dir.as_deref(),
-        &mut states,
+        (&mut states, &mut starts),
     );
     let finished = SystemTime::now();
     // Bad input (exit 2: the buildx check, a release its node cannot run) means the run never
@@ -59,6 +60,7 @@ pub fn run(opts: Opts, target: Target) -> anyhow::Result<()> {
         started,
         finished,
         states: &states,
+        starts: &starts,
         outcome: &outcome,
         log_dir: log_dir.as_deref(),
     };
@@ -88,7 +90,7 @@ fn execute(
     plan: &mut Plan,
     docker: &Path,
     log_dir: Option<&Path>,
-    states: &mut Vec<exec::State>,
+    (states, starts): (&mut Vec<exec::State>, &mut Vec<Option<SystemTime>>),
 ) -> anyhow::Result<()> {
     let target = plan.target.clone();
     let nodes = preflight::nodes_of(cfg, plan);
@@ -132,6 +134,7 @@ fn execute(
             },
         },
         states,
+        starts,
     )
 }
 

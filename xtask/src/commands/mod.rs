@@ -3,10 +3,14 @@
 //! to print or check. Shared here: loading the config and plan for the commands that inspect
 //! a target rather than run it.
 
+mod against;
 pub mod build;
 pub mod doctor;
 pub mod lint;
 pub mod plan;
+pub mod promotion;
+pub mod report;
+mod run_file;
 pub mod tls;
 pub mod verify;
 

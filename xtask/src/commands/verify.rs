@@ -3,15 +3,18 @@
 //! manifest lists exactly over the manifests their per-version tags hold now, each entry with
 //! the os.version its image must carry, one per Windows build — asking through docker
 //! (`buildx imagetools`, so docker's own credentials), and prints a table (`--json`: rows and
-//! a summary). Exit 1 names every wrong tag.
+//! a summary). Exit 1 names every wrong tag. A list without an entry for a supported Windows
+//! release is a warning naming the clusters that would fail (`config::releases::coverage`).
+//! `--against OTHER` compares every tag with its promoted copy instead (`against.rs`).
 
 use std::path::Path;
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::config::Opts;
-use crate::docker::oci::short_digest;
+use super::against;
+use crate::config::{releases, Opts};
+use crate::docker::oci::{short_digest, windows_build};
 use crate::docker::{self, resolve};
 use crate::error::{print, StepFailed};
 use crate::plan::{Action, Kind, ListSpec, Plan, Target};
@@ -23,14 +26,23 @@ struct Row {
     expected: String,
     found: String,
     ok: bool,
+    /// Release coverage (lists only): right, but some clusters would fail to run it.
+    warnings: Vec<String>,
 }
 
-pub fn run(opts: Opts, target: Option<&str>) -> anyhow::Result<()> {
+pub fn run(opts: Opts, target: Option<&str>, against: Option<&str>) -> anyhow::Result<()> {
     let target = Target::named(target.unwrap_or("push-as-linux"))?;
+    let against = against.map(super::against::check_other).transpose()?;
     let (cfg, plan) = super::plan_for(&opts, &target)?;
     let docker_cli = preflight::find_docker()?;
     preflight::buildx(&docker_cli)?;
+    if let Some(other) = against {
+        return run_against(&docker_cli, &cfg, &plan, &other);
+    }
     let rows = check(&docker_cli, &plan, cfg.registry_timeout);
+    for w in rows.iter().flat_map(|r| &r.warnings) {
+        eprintln!("xtask: warning: {w}");
+    }
     if cfg.json {
         print(&format!(
             "{}\n",
@@ -88,6 +100,7 @@ fn check(docker: &Path, plan: &Plan, timeout: Duration) -> Vec<Row> {
                     expected: String::new(),
                     found: "the check panicked".into(),
                     ok: false,
+                    warnings: Vec::new(),
                 })
             })
             .collect()
@@ -141,6 +154,7 @@ fn json(plan: &Plan, rows: &[Row]) -> Value {
             "expected": r.expected,
             "found": r.found,
             "ok": r.ok,
+            "warnings": r.warnings,
         })).collect::<Vec<_>>(),
         "summary": {
             "tags": rows.len(),
@@ -169,6 +183,7 @@ fn check_image(docker: &Path, tag: &str, want: &str, timeout: Duration) -> Row {
         expected: want.into(),
         found,
         ok,
+        warnings: Vec::new(),
     }
 }
 
@@ -201,6 +216,7 @@ fn check_list(docker: &Path, spec: &ListSpec, timeout: Duration) -> Row {
         expected: expected.clone(),
         found,
         ok,
+        warnings: Vec::new(),
     };
     let ask = |argv: &[String]| docker::ask_registry(docker, argv, timeout);
     let found = match resolve::list(&ask, &spec.list) {
@@ -234,7 +250,84 @@ fn check_list(docker: &Path, spec: &ListSpec, timeout: Duration) -> Row {
             )
         })
         .collect();
-    row(entries.join(", "), true)
+    let builds: Vec<u32> = found
+        .iter()
+        .filter_map(|f| f.os_version.as_deref().and_then(windows_build))
+        .collect();
+    Row {
+        warnings: releases::coverage(&spec.list, &builds),
+        ..row(entries.join(", "), true)
+    }
+}
+
+/// `--against OTHER`: every tag the target pushes, compared with its name in OTHER.
+fn run_against(
+    docker_cli: &Path,
+    cfg: &crate::config::Config,
+    plan: &Plan,
+    other: &str,
+) -> anyhow::Result<()> {
+    let tags: Vec<String> = plan
+        .steps
+        .iter()
+        .filter(|s| s.kind() != Kind::Build)
+        .map(|s| s.tag.clone())
+        .collect();
+    let compared = against::compare_all(
+        docker_cli,
+        &tags,
+        &cfg.registry,
+        other,
+        cfg.registry_timeout,
+    );
+    if cfg.json {
+        print(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&json!({
+                "target": plan.target.name(),
+                "registry": cfg.registry,
+                "against": other,
+                "rows": compared.iter().map(against::json).collect::<Vec<_>>(),
+            }))?
+        ))?;
+    } else {
+        for c in &compared {
+            let mark = if c.differences.is_empty() {
+                "✓"
+            } else {
+                "✗"
+            };
+            print(&format!(
+                "{mark}  {}  {}\n",
+                c.here,
+                against::describe(&c.found_here)
+            ))?;
+            for d in &c.differences {
+                print(&format!("     {d}\n"))?;
+            }
+        }
+    }
+    let bad: Vec<&str> = compared
+        .iter()
+        .filter(|c| !c.differences.is_empty())
+        .map(|c| c.here.as_str())
+        .collect();
+    if bad.is_empty() {
+        if !cfg.json {
+            print(&format!(
+                "verify --against {other}: all {} tags the same\n",
+                compared.len()
+            ))?;
+        }
+        return Ok(());
+    }
+    Err(StepFailed(format!(
+        "verify --against {other}: {} of {} tags differ: {}",
+        bad.len(),
+        compared.len(),
+        bad.join(", ")
+    ))
+    .into())
 }
 
 /// The first line of docker's complaint, enough for a table cell.

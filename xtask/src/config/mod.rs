@@ -8,7 +8,7 @@ mod nodes;
 mod opts;
 mod parse;
 mod pem;
-mod releases;
+pub mod releases;
 mod unused;
 
 use std::path::PathBuf;
@@ -191,9 +191,15 @@ impl Config {
             "image name (a folder of IMAGES_DIR)",
             "powershell-helper",
         )?;
+        // OS_VERSIONS=all: every supported release (config/names.rs SUPPORTED_RELEASES).
+        let all = releases::all_supported();
+        let os_value = match opts.os_versions.as_deref() {
+            Some(v) if v.trim() == "all" => Some(all.as_str()),
+            v => v,
+        };
         let releases = parse_list(
             "OS_VERSIONS",
-            opts.os_versions.as_deref(),
+            os_value,
             |w| match w.split_once('=') {
                 Some((name, build)) => {
                     names::is_os_version(name) && !build.is_empty() && !build.contains('=')
@@ -205,7 +211,7 @@ impl Config {
         )?;
         // Known names, or NAME=BUILD for a release the tool does not know; the build is used
         // to refuse two names for one build (doctor and verify compare known builds only).
-        let (os_versions, _builds) = releases::resolve(opts.os_versions.as_deref(), &releases)?;
+        let (os_versions, _builds) = releases::resolve(os_value, &releases)?;
 
         let isolation = isolation::parse(opts.isolation.as_deref())?;
         // Obsolete: lists are pushed by `buildx imagetools`, which takes no --insecure (buildx

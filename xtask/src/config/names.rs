@@ -205,6 +205,17 @@ pub const KNOWN_RELEASES: &[(&str, u32)] = &[
     ("ltsc2025", 26100),
 ];
 
+/// The Windows Server releases Kubernetes' Windows clusters run today (Microsoft supports
+/// them; upstream keeps 1809), with the product their nodes run: every manifest list should
+/// carry an entry for each (`config::releases::coverage` says what breaks without one), and
+/// `OS_VERSIONS=all` means these. Builds come from `KNOWN_RELEASES`. Add a release here when
+/// clusters start running it; drop one when upstream does.
+pub const SUPPORTED_RELEASES: &[(&str, &str)] = &[
+    ("1809", "Windows Server 2019"),
+    ("ltsc2022", "Windows Server 2022"),
+    ("ltsc2025", "Windows Server 2025"),
+];
+
 /// The Windows build number of a known release name.
 pub fn windows_build(os: &str) -> Option<u32> {
     KNOWN_RELEASES

@@ -92,6 +92,13 @@ pub(super) fn url_var(node: &Node) -> String {
 fn check_all(cfg: &Config, plan: &Plan, mut r: Report) -> anyhow::Result<Report> {
     let target = &plan.target;
 
+    // Release coverage: the lists this run pushes get one entry per OS_VERSIONS release.
+    if plan.steps.iter().any(|s| s.kind() == Kind::List) {
+        for w in crate::config::releases::coverage_of_names("OS_VERSIONS", &cfg.os_versions) {
+            r.add(Status::Warn, "local", "release coverage", w);
+        }
+    }
+
     // The docker CLI.
     let docker = match preflight::find_docker() {
         Ok(d) => {
