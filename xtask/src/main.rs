@@ -43,8 +43,11 @@ fn main() -> ExitCode {
             .opts()
             .and_then(|(i, o)| commands::build::run(o, Target::SubRepushAsLinux(i))),
         Cmd::Plan(p) => {
+            let graph = p
+                .graph_format
+                .or(p.graph.then_some(commands::plan::GraphFormat::Text));
             let (target, opts) = p.opts();
-            commands::plan::run(opts, &target)
+            commands::plan::run(opts, &target, graph)
         }
         Cmd::Verify(v) => {
             let against = v.against.clone();

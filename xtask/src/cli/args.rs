@@ -68,7 +68,15 @@ pub struct Sub {
 #[derive(clap::Args, Debug)]
 pub struct PlanCmd {
     /// build | push | push-as-linux | all-* | sub-build-IMG | sub-push-IMG | sub-repush-as-linux-IMG
-    pub target: String,
+    /// (with --graph: optional, default push-as-linux)
+    #[arg(required_unless_present_any = ["graph", "graph_format"])]
+    pub target: Option<String>,
+    /// Print which images are built from which (FROM/BASEIMAGE), in build order, instead.
+    #[arg(long)]
+    pub graph: bool,
+    /// The graph as text, a Mermaid flowchart or Graphviz DOT (implies --graph).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub graph_format: Option<crate::commands::plan::GraphFormat>,
     /// Images to handle (stand for IMAGES) [default: every image of IMAGES_DIR].
     #[arg(value_name = "IMG")]
     pub names: Vec<String>,
@@ -214,6 +222,7 @@ impl Sub {
 
 impl PlanCmd {
     pub fn opts(self) -> (String, Opts) {
+        let target = self.target.unwrap_or_else(|| "push-as-linux".into());
         let opts = Opts::default()
             .images(self.select, self.names)
             .json(self.json)
@@ -222,7 +231,7 @@ impl PlanCmd {
             .registry(self.registry)
             .nodes(self.nodes)
             .os(self.os);
-        (self.target, opts)
+        (target, opts)
     }
 }
 

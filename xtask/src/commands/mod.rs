@@ -6,6 +6,7 @@
 mod against;
 pub mod build;
 pub mod doctor;
+pub mod graph;
 pub mod lint;
 pub mod plan;
 pub mod promotion;
@@ -29,12 +30,30 @@ pub fn plan_for(opts: &Opts, target: &Target) -> anyhow::Result<(Config, Plan)> 
 
 /// The plan for TARGET, after checking every tag it pushes against docker's limits: a tag
 /// too long for docker is bad input before any step runs, not a failure after the builds.
+/// Images built from other images of IMAGES_DIR wait for them (`plan::graph`): a cycle is
+/// bad input, since no run could start it.
 pub fn checked_plan(cfg: &Config, images: &[Image], target: &Target) -> anyhow::Result<Plan> {
-    let plan = crate::plan::plan(cfg, images, target);
+    let mut plan = crate::plan::plan(cfg, images, target);
     for step in &plan.steps {
         if let Some(img) = images.iter().find(|i| i.name == step.image) {
             images::check_tag(img, &step.tag)?;
         }
+    }
+    let edges = graph::edges(images, &cfg.registry);
+    if !edges.is_empty() {
+        let names: Vec<String> = images.iter().map(|i| i.name.clone()).collect();
+        if let Err(cycle) = crate::plan::graph::order(&names, &edges) {
+            return Err(crate::error::BadInput::new(
+                "IMAGES_DIR",
+                cfg.images_dir.display().to_string(),
+                format!(
+                    "these images are built from each other in a cycle: {}",
+                    cycle.join(", ")
+                ),
+                "see `cargo xtask plan --graph`: each image's BASEIMAGE and FROM lines name its bases",
+            ));
+        }
+        crate::plan::graph::order_plan(&mut plan, &edges);
     }
     Ok(plan)
 }

@@ -5,8 +5,11 @@ use crate::config::{Config, Needs, Opts};
 use crate::images::{self, Image, Wants};
 use crate::plan::{self, Plan, Target};
 
-pub fn run(opts: Opts, target: &str) -> anyhow::Result<()> {
+pub fn run(opts: Opts, target: &str, graph: Option<GraphFormat>) -> anyhow::Result<()> {
     let target = Target::named(target)?;
+    if let Some(format) = graph {
+        return print_graph(&opts, &target, format);
+    }
     let cfg = Config::load(&opts, Needs { node: false })?;
     let wants = Wants {
         windows: target.builds(),
@@ -15,6 +18,27 @@ pub fn run(opts: Opts, target: &str) -> anyhow::Result<()> {
     let images = images::select(&cfg, target.image(), wants)?;
     let plan = super::checked_plan(&cfg, &images, &target)?;
     print(&cfg, &images, &plan)
+}
+
+/// `plan --graph`: which images are built from which, in build order.
+#[derive(clap::ValueEnum, Debug, Clone, Copy)]
+pub enum GraphFormat {
+    Text,
+    Mermaid,
+    Dot,
+}
+
+fn print_graph(opts: &Opts, target: &Target, format: GraphFormat) -> anyhow::Result<()> {
+    let cfg = Config::load(opts, Needs { node: false })?;
+    let images = super::images_as_they_are(&cfg, target.image())?;
+    let edges = super::graph::edges(&images, &cfg.registry);
+    let names: Vec<String> = images.iter().map(|i| i.name.clone()).collect();
+    let out = match format {
+        GraphFormat::Text => plan::graph::text(&names, &edges),
+        GraphFormat::Mermaid => plan::graph::mermaid(&names, &edges),
+        GraphFormat::Dot => plan::graph::dot(&names, &edges),
+    };
+    crate::error::print(&out)
 }
 
 /// Prints a plan: stdout stays the pure plan, findings go to stderr.

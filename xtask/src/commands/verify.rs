@@ -267,11 +267,11 @@ fn run_against(
     plan: &Plan,
     other: &str,
 ) -> anyhow::Result<()> {
-    let tags: Vec<String> = plan
+    let tags: Vec<(String, bool)> = plan
         .steps
         .iter()
         .filter(|s| s.kind() != Kind::Build)
-        .map(|s| s.tag.clone())
+        .map(|s| (s.tag.clone(), s.kind() == Kind::List))
         .collect();
     let compared = against::compare_all(
         docker_cli,

@@ -122,6 +122,14 @@ fn report(cfg: &Config, folders: &[(String, PathBuf)]) -> anyhow::Result<()> {
         }
         findings.extend(check(dir));
     }
+    // A consumer of one of our images at an older VERSION than that image's folder says. The
+    // folders that do not load are findings above already.
+    if let Ok(imgs) = super::images_as_they_are(cfg, None) {
+        let edges = super::graph::edges(&imgs, &cfg.registry);
+        for (dir, message) in super::graph::stale_references(&imgs, &edges) {
+            findings.push(Finding::new(&dir, None, Severity::Warning, message));
+        }
+    }
     let errors = findings
         .iter()
         .filter(|f| f.severity == Severity::Error)

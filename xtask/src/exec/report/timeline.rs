@@ -76,21 +76,18 @@ pub fn html(doc: &Value, traffic: &[Option<Traffic>]) -> Result<String, String> 
         .max(0.001);
     let scale = WIDTH / span;
 
-    // Each lane gets as many rows as it has steps running at once.
-    let mut rows_of: Vec<Vec<f64>> = vec![Vec::new(); lanes.len()]; // end time per row
+    // One row per step, grouped by lane, in order of start: a label never hides another bar.
+    bars.sort_by(|a, b| {
+        let la = lanes.iter().position(|l| *l == a.lane);
+        let lb = lanes.iter().position(|l| *l == b.lane);
+        la.cmp(&lb).then(a.start.total_cmp(&b.start))
+    });
+    let mut rows_of: Vec<Vec<f64>> = vec![Vec::new(); lanes.len()];
     let mut placed: Vec<(usize, usize)> = Vec::new(); // (lane, row) per bar
     for b in &bars {
         let li = lanes.iter().position(|l| *l == b.lane).unwrap_or(0);
-        let rows = &mut rows_of[li];
-        let row = match rows.iter().position(|&end| end <= b.start + 1e-6) {
-            Some(r) => r,
-            None => {
-                rows.push(0.0);
-                rows.len() - 1
-            }
-        };
-        rows[row] = b.start + b.secs;
-        placed.push((li, row));
+        rows_of[li].push(b.start + b.secs);
+        placed.push((li, rows_of[li].len() - 1));
     }
     let lane_top: Vec<f64> = rows_of
         .iter()
@@ -150,16 +147,19 @@ pub fn html(doc: &Value, traffic: &[Option<Traffic>]) -> Result<String, String> 
             ROW - 6.0,
             colour(state)
         );
-        // The label inside the bar when it fits, else after it.
-        let inside = label.len() as f64 * 6.6 < bw;
-        let (tx, fill) = if inside {
-            (x + 4.0, "#fff")
+        // The label inside the bar when it fits, else after it, else (at the right edge)
+        // before it.
+        let room = label.chars().count() as f64 * 6.6;
+        let (tx, fill, anchor) = if room < bw {
+            (x + 4.0, "#fff", "start")
+        } else if x + bw + 4.0 + room < LEFT + WIDTH + 20.0 {
+            (x + bw + 4.0, "#222", "start")
         } else {
-            (x + bw + 4.0, "#222")
+            (x - 4.0, "#222", "end")
         };
         let _ = writeln!(
             svg,
-            r#"<text x="{tx:.1}" y="{:.1}" fill="{fill}">{}</text></g>"#,
+            r#"<text x="{tx:.1}" y="{:.1}" fill="{fill}" text-anchor="{anchor}">{}</text></g>"#,
             y + 14.0,
             esc(&label)
         );
@@ -237,7 +237,7 @@ fn lane_totals(lanes: &[String], bars: &[Bar]) -> String {
                 .iter()
                 .filter_map(|b| b.traffic.as_ref().map(f))
                 .collect();
-            if said.is_empty() {
+            if said.iter().all(|&n| n == 0) {
                 "—".to_string()
             } else {
                 human(said.iter().sum())
