@@ -58,7 +58,14 @@ fn main() -> ExitCode {
             let (target, opts) = d.opts();
             commands::doctor::run(opts, target.as_deref())
         }
-        Cmd::Lint(l) => commands::lint::run(l.opts()),
+        Cmd::Lint(l) => {
+            let (bases, online) = (l.bases, l.online);
+            commands::lint::run(l.opts(), bases, online)
+        }
+        Cmd::PinBases(p) => {
+            let (all, dry_run, opts) = p.opts();
+            commands::pin_bases::run(opts, all, dry_run)
+        }
         Cmd::Tls(t) => commands::tls::run(&t.args, t.dry_run, t.json),
         Cmd::Report(r) => commands::report::run(&r.report, r.out.as_deref()),
         Cmd::Promotion(p) => commands::promotion::run(&p.report),

@@ -252,3 +252,94 @@ fn promotion_refuses_a_run_that_did_not_succeed() {
         .arg(w.root().join("missing.json")));
     assert_eq!(code(&o), Some(2), "{}", stderr(&o));
 }
+
+/// A local `python3 -m http.server` standing in for GitHub's releases (no internet here):
+/// started on a free port, stopped (by its own pid) when dropped.
+struct Releases {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Releases {
+    fn serve(root: &Path) -> Releases {
+        use std::io::{BufRead, BufReader};
+        let mut child = std::process::Command::new("python3")
+            .args(["-u", "-m", "http.server", "0", "--bind", "127.0.0.1"])
+            .current_dir(root)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("python3 http.server");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("its first line");
+        // "Serving HTTP on 127.0.0.1 port 40123 (http://127.0.0.1:40123/) ..."
+        let port = line
+            .split_whitespace()
+            .skip_while(|w| *w != "port")
+            .nth(1)
+            .unwrap_or_else(|| panic!("no port in {line:?}"))
+            .to_string();
+        Releases {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for Releases {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn lint_online_finds_the_powershell_asset_and_its_hash_line() {
+    let w = World::new("online");
+    let img = w.image("powershell-helper", "7.6.9");
+    write(
+        &img.join("Dockerfile_windows"),
+        "ARG BASEIMAGE=mcr.microsoft.com/windows/nanoserver:1809\nFROM $BASEIMAGE\n# https://github.com/PowerShell/PowerShell/releases/download/v$PS_VERSION/PowerShell-$PS_VERSION-win-x64.zip\nCOPY payload/ /payload/\n",
+    );
+    let site = w.root().join("site/v7.6.9");
+    write(
+        &site.join("PowerShell-7.6.9-win-x64.zip"),
+        "PK not really a zip",
+    );
+    // hashes.sha256 as 7.5.2 and later publish it: UTF-16LE with a BOM.
+    let text = format!("{} *PowerShell-7.6.9-win-x64.zip\r\n", "ab".repeat(32));
+    let mut bytes = vec![0xFF, 0xFE];
+    for u in text.encode_utf16() {
+        bytes.extend(u.to_le_bytes());
+    }
+    std::fs::write(site.join("hashes.sha256"), bytes).expect("write hashes");
+    let server = Releases::serve(&w.root().join("site"));
+
+    let o = run(w
+        .xtask()
+        .args(["lint", "--online"])
+        .env("POWERSHELL_RELEASES_URL", &server.url));
+    assert_eq!(code(&o), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stderr(&o).contains("PowerShell 7.6.9 asset and hashes.sha256 found"),
+        "{}",
+        stderr(&o)
+    );
+
+    // A typo in VERSION fails in seconds, naming the asset.
+    write(&img.join("VERSION"), "7.6.99\n");
+    let o = run(w
+        .xtask()
+        .args(["lint", "--online"])
+        .env("POWERSHELL_RELEASES_URL", &server.url));
+    assert_eq!(code(&o), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("VERSION: error: the PowerShell 7.6.99 asset")
+            && out.contains("/v7.6.99/PowerShell-7.6.99-win-x64.zip"),
+        "{out}"
+    );
+    assert!(out.contains("hashes.sha256"), "{out}");
+}

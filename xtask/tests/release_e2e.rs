@@ -214,3 +214,145 @@ fn a_matrix_run_is_drawn_promoted_and_compared_with_its_copy() {
     let t = text(&o);
     assert!(t.contains("here, none there"), "{t}");
 }
+
+/// Re-seeds `NS/windows-base:OS` as a new base image (another os.version: another digest),
+/// as a Patch Tuesday refresh moves a floating tag.
+fn reseed(s: &Stack, ns: &str, os: &str, os_version: &str) {
+    let repo = format!("{}/windows-base", ns.split_once('/').expect("ns").1);
+    let o = Command::new("python3")
+        .arg(s.root.join("ci/registry.py"))
+        .args(["seed-base", &s.var("REGISTRY_HOST"), &repo, os, os_version])
+        .output()
+        .expect("registry.py");
+    ok(&o, "seed-base");
+}
+
+#[test]
+#[ignore = "needs the loopback stack: make e2e"]
+fn a_new_base_digest_is_seen_rebuilt_and_pinned() {
+    let s = Stack::get();
+    let r = s.namespace("bases");
+    let tmp = support::TempDir::new("release-bases");
+    let dir = tmp.path().join("images");
+    let beta = dir.join("beta");
+    copy_dir(&s.fixtures().join("beta"), &beta);
+    let base_1809 = format!("{r}/windows-base:1809");
+    let old = s.digest(&base_1809, None);
+    // 1809 pinned to today's base, ltsc2022 floating.
+    support::write(
+        &beta.join("BASEIMAGE"),
+        &format!("windows/amd64/1809=REGISTRY/windows-base:1809@{old}\nwindows/amd64/ltsc2022=REGISTRY/windows-base:ltsc2022\n"),
+    );
+    let push = |what: &str| {
+        let o = matrix(&s, &r, &dir)
+            .args(["push", "beta", "--skip-unchanged"])
+            .output()
+            .expect("xtask");
+        ok(&o, what)
+    };
+    push("first push");
+    let lint = |what: &str| -> Output {
+        let o = matrix(&s, &r, &dir)
+            .args(["lint", "--bases"])
+            .output()
+            .expect("lint --bases");
+        eprintln!("--- lint --bases ({what}) ---\n{}", text(&o));
+        o
+    };
+    let o = lint("fresh");
+    let t = ok(&o, "lint --bases");
+    assert!(
+        t.contains(&format!(
+            "{r}/beta:2.1-windows-amd64-1809 is built from its pin "
+        )),
+        "{t}"
+    );
+
+    // Patch Tuesday: both bases move.
+    let v1809 = s.var("NODE_OS_VERSION_1809");
+    let v2022 = s.var("NODE_OS_VERSION_ltsc2022");
+    let bump = |v: &str| format!("{}.{}", v.rsplit_once('.').expect("patch").0, 9999);
+    reseed(&s, &r, "1809", &bump(&v1809));
+    reseed(&s, &r, "ltsc2022", &bump(&v2022));
+    let new = s.digest(&base_1809, None);
+    assert_ne!(old, new);
+    let o = lint("moved");
+    let t = ok(&o, "lint --bases");
+    assert!(
+        t.contains(&format!(
+            "{r}/beta:2.1-windows-amd64-ltsc2022 was built from an older base"
+        )),
+        "{t}"
+    );
+    assert!(t.contains("pinned to "), "the stale pin is named: {t}");
+    assert!(
+        t.contains(&format!(
+            "{r}/beta:2.1-windows-amd64-1809 is built from its pin "
+        )),
+        "a pinned image is built from its pin, not the moved tag: {t}"
+    );
+
+    // SKIP_UNCHANGED: the floating ltsc2022 base moved, so ltsc2022 rebuilds; 1809 is pinned
+    // to the old digest, so it stays (its build and push skipped).
+    let t = push("push after the base moved");
+    eprintln!("--- push --skip-unchanged after the base moved ---\n{t}");
+    assert!(t.contains("2 skipped"), "{t}");
+    let o = lint("after the rebuild");
+    let t = text(&o);
+    assert!(
+        t.contains(&format!(
+            "{r}/beta:2.1-windows-amd64-ltsc2022 is built from today's"
+        )),
+        "{t}"
+    );
+
+    // The monthly refresh: the pin moves to today's digest, old and new os.version shown.
+    let o = matrix(&s, &r, &dir)
+        .args(["pin-bases"])
+        .output()
+        .expect("pin-bases");
+    let t = ok(&o, "pin-bases");
+    eprintln!("--- pin-bases ---\n{t}");
+    assert!(
+        t.contains(&format!("({v1809}) → ")) && t.contains(&format!("({})", bump(&v1809))),
+        "{t}"
+    );
+    let file = std::fs::read_to_string(beta.join("BASEIMAGE")).expect("BASEIMAGE");
+    assert!(
+        file.contains(&format!("windows-base:1809@{new}\n")),
+        "{file}"
+    );
+    assert!(
+        file.contains("windows/amd64/ltsc2022=REGISTRY/windows-base:ltsc2022\n"),
+        "unpinned lines stay: {file}"
+    );
+    // And the images rebuild: BASEIMAGE (one of their inputs) changed, 1809's base with it.
+    let t = push("push after the pin moved");
+    assert!(
+        !t.contains("skipped (unchanged)"),
+        "everything rebuilt: {t}"
+    );
+    let o = lint("after the pin moved");
+    let t = ok(&o, "lint --bases");
+    assert!(
+        t.contains(&format!(
+            "{r}/beta:2.1-windows-amd64-1809 is built from its pin "
+        )),
+        "{t}"
+    );
+    assert!(t.contains("0 warnings"), "{t}");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read_dir") {
+        let e = e.expect("entry");
+        let p = e.path();
+        let dest = to.join(e.file_name());
+        if p.is_dir() {
+            copy_dir(&p, &dest);
+        } else {
+            std::fs::copy(&p, &dest).expect("copy");
+        }
+    }
+}

@@ -160,6 +160,16 @@ pub struct LintCmd {
     /// Images to check (stand for IMAGES) [default: every image of IMAGES_DIR].
     #[arg(value_name = "IMG")]
     pub names: Vec<String>,
+    /// Also resolve each BASEIMAGE tag to its digest now and say which pushed images were
+    /// built from an older base (asks the registries through docker).
+    #[arg(long)]
+    pub bases: bool,
+    /// Also check that the PowerShell release asset and hashes.sha256 exist for VERSION
+    /// (POWERSHELL_RELEASES_URL, default GitHub's releases).
+    #[arg(long)]
+    pub online: bool,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
     #[command(flatten)]
     pub json: JsonArg,
     #[command(flatten)]
@@ -269,6 +279,29 @@ impl LintCmd {
             .images(self.select, self.names)
             .json(self.json)
             .images_dir(self.dir)
+            .registry(self.registry)
+    }
+}
+
+/// pin-bases: BASEIMAGE pins to today's digests.
+#[derive(clap::Args, Debug)]
+pub struct PinCmd {
+    /// Pin every BASEIMAGE line, not only those already pinned.
+    #[arg(long)]
+    pub all: bool,
+    /// Show the changes, write nothing.
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub dir: ImagesDirArg,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+impl PinCmd {
+    pub fn opts(self) -> (bool, bool, Opts) {
+        let opts = Opts::default().images_dir(self.dir).registry(self.registry);
+        (self.all, self.dry_run, opts)
     }
 }
 

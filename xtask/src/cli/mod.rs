@@ -89,6 +89,9 @@ const EX_REPORT: &str = "Examples:
   cargo xtask report run.json --out /tmp/timeline.html";
 const EX_PROMOTION: &str = "Examples:
   cargo xtask promotion target/run.json >> ../k8s.io/registry.k8s.io/images/k8s-staging-e2e-test-images/images.yaml";
+const EX_PIN: &str = "Examples:
+  cargo xtask pin-bases -n                             # show today's digests for the pinned lines
+  cargo xtask pin-bases --all                          # pin every BASEIMAGE line";
 const EX_COMPLETIONS: &str = "Examples:
   cargo xtask completions bash > ~/.local/share/bash-completion/completions/cargo-xtask
   cargo xtask completions zsh > ~/.zfunc/_cargo-xtask";
@@ -134,6 +137,9 @@ pub enum Cmd {
     /// Print the images.yaml entries (kubernetes/k8s.io promotion) for what a run pushed.
     #[command(after_help = EX_PROMOTION)]
     Promotion(PromotionCmd),
+    /// Move BASEIMAGE pins (…:tag@sha256:…) to today's digests, showing old and new os.version.
+    #[command(after_help = EX_PIN)]
+    PinBases(PinCmd),
     /// Print a shell completion script for bash or zsh on stdout.
     #[command(after_help = EX_COMPLETIONS)]
     Completions {

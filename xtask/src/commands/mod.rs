@@ -4,10 +4,13 @@
 //! a target rather than run it.
 
 mod against;
+mod bases;
 pub mod build;
 pub mod doctor;
 pub mod graph;
 pub mod lint;
+mod online;
+pub mod pin_bases;
 pub mod plan;
 pub mod promotion;
 pub mod report;

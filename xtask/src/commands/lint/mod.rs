@@ -97,13 +97,20 @@ impl fmt::Display for Finding {
 /// are not images), prints the findings and a summary on stdout (or one JSON document with
 /// --json); fails (exit 1) if any finding is an error. Only a selection that names no folder
 /// is bad input (exit 2): what a folder holds is always a finding.
-pub fn run(opts: Opts) -> anyhow::Result<()> {
+pub fn run(opts: Opts, bases: bool, online: bool) -> anyhow::Result<()> {
     let cfg = Config::load(&opts, Needs { node: false })?;
     let folders = images::folders(&cfg, None)?;
-    report(&cfg, &folders)
+    report(&cfg, &folders, Extra { bases, online })
 }
 
-fn report(cfg: &Config, folders: &[(String, PathBuf)]) -> anyhow::Result<()> {
+/// The checks that leave this machine (`--bases`, `--online`).
+#[derive(Default, Clone, Copy)]
+struct Extra {
+    bases: bool,
+    online: bool,
+}
+
+fn report(cfg: &Config, folders: &[(String, PathBuf)], extra: Extra) -> anyhow::Result<()> {
     let mut findings = Vec::new();
     if cfg.selection.is_empty() {
         findings.extend(stray_folders(&cfg.images_dir));
@@ -129,6 +136,7 @@ fn report(cfg: &Config, folders: &[(String, PathBuf)]) -> anyhow::Result<()> {
         for (dir, message) in super::graph::stale_references(&imgs, &edges) {
             findings.push(Finding::new(&dir, None, Severity::Warning, message));
         }
+        findings.extend(online_and_bases(cfg, &imgs, extra)?);
     }
     let errors = findings
         .iter()
@@ -181,6 +189,48 @@ pub fn warnings_for(images: &[Image]) -> Vec<String> {
             ),
         })
         .collect()
+}
+
+/// `--bases` (a base newer than what was built: a warning; what holds: said on stderr) and
+/// `--online` (a missing PowerShell asset or hashes line: an error).
+fn online_and_bases(cfg: &Config, imgs: &[Image], extra: Extra) -> anyhow::Result<Vec<Finding>> {
+    let mut out = Vec::new();
+    if extra.online {
+        let base = std::env::var("POWERSHELL_RELEASES_URL")
+            .unwrap_or_else(|_| super::online::DEFAULT_RELEASES.to_string());
+        for img in imgs
+            .iter()
+            .filter(|i| super::online::downloads_powershell(i))
+        {
+            let problems = super::online::check(&base, &img.version, cfg.registry_timeout);
+            if problems.is_empty() {
+                eprintln!(
+                    "xtask: online: {}: PowerShell {} asset and hashes.sha256 found at {base}",
+                    img.name, img.version
+                );
+            }
+            for p in problems {
+                out.push(Finding::new(
+                    &img.dir.join("VERSION"),
+                    None,
+                    Severity::Error,
+                    p,
+                ));
+            }
+        }
+    }
+    if extra.bases {
+        let docker_cli = crate::preflight::find_docker()?;
+        crate::preflight::buildx(&docker_cli)?;
+        for c in super::bases::check(&docker_cli, cfg, imgs) {
+            if c.stale {
+                out.push(Finding::new(&c.file, None, Severity::Warning, c.message));
+            } else {
+                eprintln!("xtask: bases: {}", c.message);
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn plural(n: usize, what: &str) -> String {
