@@ -197,7 +197,7 @@ fn report_draws_succeeded_failed_and_interrupted_runs() {
         ),
     );
     assert!(
-        page.contains("#c62828") && page.contains("Not started"),
+        page.contains("#c62828") && page.contains("Not run"),
         "{page}"
     );
     assert!(
@@ -342,4 +342,38 @@ fn lint_online_finds_the_powershell_asset_and_its_hash_line() {
         "{out}"
     );
     assert!(out.contains("hashes.sha256"), "{out}");
+}
+
+#[test]
+fn doctor_warns_when_os_versions_lacks_a_supported_release() {
+    let w = World::new("doctor-coverage");
+    w.image("alpha", "1.0");
+    let o = run(w
+        .xtask()
+        .args(["doctor", "push", "--json"])
+        .env("REGISTRY", "127.0.0.1:5000/e2e")
+        .env("OS_VERSIONS", "1809 ltsc2022")
+        .env("REMOTE_DOCKER_URL", "tcp://winbuild:2376"));
+    let v: Value = serde_json::from_str(&stdout(&o)).expect("doctor --json");
+    let coverage: Vec<&Value> = v["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .filter(|c| c["check"] == "release coverage")
+        .collect();
+    assert_eq!(coverage.len(), 1, "{v}");
+    let detail = coverage[0]["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.starts_with("OS_VERSIONS has no entry for ltsc2025 (build 26100): clusters with Windows Server 2025 nodes would fail"),
+        "{}",
+        coverage[0]
+    );
+    // Every supported release: no such warning.
+    let o = run(w
+        .xtask()
+        .args(["doctor", "push", "--json"])
+        .env("REGISTRY", "127.0.0.1:5000/e2e")
+        .env("OS_VERSIONS", "all")
+        .env("REMOTE_DOCKER_URL", "tcp://winbuild:2376"));
+    assert!(!stdout(&o).contains("release coverage"), "{}", stdout(&o));
 }

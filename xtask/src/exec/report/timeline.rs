@@ -207,7 +207,7 @@ pub fn html(doc: &Value, traffic: &[Option<Traffic>]) -> Result<String, String> 
     page.push_str(&svg);
     page.push_str(&lane_totals(&lanes, &bars));
     if !never.is_empty() {
-        page.push_str("<h3>Not started</h3><ul>\n");
+        page.push_str("<h3>Not run</h3><ul>\n");
         for s in never {
             let _ = writeln!(
                 page,
@@ -393,7 +393,7 @@ mod tests {
         assert_eq!(page.matches("<rect x=\"").count(), 2 + 3, "2 lanes, 3 bars");
         assert!(page.contains("ps&lt;h&gt;"), "escaped");
         assert!(page.contains("↑2.0 MB"));
-        assert!(page.contains("Not started") && page.contains("step 4"));
+        assert!(page.contains("Not run") && page.contains("step 4"));
         assert!(page.contains(colour("failed")));
     }
 
