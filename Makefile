@@ -28,7 +28,7 @@ ifdef TLS_ARGS
 $(error TLS_ARGS is not read any more (its words reached the shell): use TLS_SERVER_NAME, TLS_IP, TLS_DNS, TLS_DAYS, TLS_OUT, TLS_CA, or `cargo xtask tls --force …`)
 endif
 
-.PHONY: all-build all-push all-push-as-linux doctor verify lint plan tls test check e2e bench
+.PHONY: all-build all-push all-push-as-linux doctor verify lint plan tls test check e2e bench report promotion pin-bases
 
 all-build:
 	$(CARGO) xtask all-build
@@ -56,6 +56,15 @@ plan:
 	$(CARGO) xtask plan $${TARGET:+-- "$$TARGET"}
 lint:
 	$(CARGO) xtask lint
+
+# Release engineering (docs/release.md): `make report RUN=run.json`, `make promotion RUN=run.json`,
+# `make pin-bases`. RUN reaches xtask as one word.
+report:
+	$(CARGO) xtask report "$$RUN"
+promotion:
+	$(CARGO) xtask promotion "$$RUN"
+pin-bases:
+	$(CARGO) xtask pin-bases
 
 # TLS material for a Windows node: make tls TLS_SERVER_NAME=… TLS_IP=… TLS_OUT=… (xtask reads
 # the TLS_* variables). (.PHONY matters here: the tls/ crate folder would otherwise make the

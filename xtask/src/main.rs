@@ -7,11 +7,13 @@ mod certs;
 mod cli;
 mod commands;
 mod config;
+mod depends;
 mod docker;
 mod dockerfile;
 mod error;
 mod exec;
 mod files;
+mod freshness;
 mod images;
 mod lint;
 mod plan;
@@ -27,7 +29,9 @@ mod windows;
 use std::process::ExitCode;
 
 use crate::cli::{Cmd, Parsed};
-use crate::commands::{build, doctor, lint as lint_cmd, plan as plan_cmd, tls, verify};
+use crate::commands::{
+    build, doctor, lint as lint_cmd, pin_bases, plan as plan_cmd, promotion, report, tls, verify,
+};
 use crate::plan::Target;
 
 fn main() -> ExitCode {
@@ -48,6 +52,9 @@ fn main() -> ExitCode {
         Cmd::Doctor(a) => a.input().and_then(doctor::run),
         Cmd::Lint(a) => a.input().and_then(lint_cmd::run),
         Cmd::Tls(a) => a.input().and_then(tls::run),
+        Cmd::Report(a) => a.input().and_then(report::run),
+        Cmd::Promotion(a) => a.input().and_then(promotion::run),
+        Cmd::PinBases(a) => a.input().and_then(pin_bases::run),
         Cmd::Completions { shell } => cli::completions(shell),
     };
     error::exit(result)

@@ -1,7 +1,9 @@
 //! Each command's arguments: the option groups it declares (config/) and the typed input they
 //! resolve into, each group once, in one order; the command is handed only that input.
 
-use crate::commands::{build, lint, tls, Inspect, Planning};
+use crate::commands::{
+    build, lint, pin_bases, plan, promotion, report, tls, verify, Inspect, Planning,
+};
 use crate::config::{
     DryRunArgs, Env, ImagesArg, ImagesDirArg, JsonArg, NodeArgs, Nodes, OsArgs, OutputArgs,
     RegistryArgs, RunArgs, Selection, SkipArg, Warnings,
@@ -67,7 +69,15 @@ pub struct Sub {
 #[derive(clap::Args, Debug)]
 pub struct PlanCmd {
     /// build | push | push-as-linux | all-* | sub-build-IMG | sub-push-IMG | sub-repush-as-linux-IMG
-    pub target: String,
+    /// (with --graph: optional, default push-as-linux)
+    #[arg(required_unless_present_any = ["graph", "graph_format"])]
+    pub target: Option<String>,
+    /// Print which images are built from which (FROM/BASEIMAGE), in build order, instead.
+    #[arg(long)]
+    pub graph: bool,
+    /// The graph as text, a Mermaid flowchart or Graphviz DOT (implies --graph).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub graph_format: Option<crate::commands::plan::GraphFormat>,
     /// Images to handle (stand for IMAGES) [default: every image of IMAGES_DIR].
     #[arg(value_name = "IMG")]
     pub names: Vec<String>,
@@ -96,6 +106,10 @@ pub struct VerifyCmd {
     /// Images to check (stand for IMAGES) [default: every image of IMAGES_DIR].
     #[arg(value_name = "IMG")]
     pub names: Vec<String>,
+    /// Compare every tag with its promoted copy in this registry (same name, same digest,
+    /// lists still lists with os.version) instead.
+    #[arg(long, value_name = "REGISTRY")]
+    pub against: Option<String>,
     #[command(flatten)]
     pub json: JsonArg,
     #[command(flatten)]
@@ -147,6 +161,16 @@ pub struct LintCmd {
     /// Images to check (stand for IMAGES) [default: every image of IMAGES_DIR].
     #[arg(value_name = "IMG")]
     pub names: Vec<String>,
+    /// Also resolve each BASEIMAGE tag to its digest now and say which pushed images were
+    /// built from an older base (asks the registries through docker).
+    #[arg(long)]
+    pub bases: bool,
+    /// Also check that the PowerShell release asset and hashes.sha256 exist for VERSION
+    /// (POWERSHELL_RELEASES_URL, default GitHub's releases).
+    #[arg(long)]
+    pub online: bool,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
     #[command(flatten)]
     pub json: JsonArg,
     #[command(flatten)]
@@ -214,8 +238,11 @@ fn run_input(
 }
 
 impl PlanCmd {
-    pub fn input(self) -> anyhow::Result<Inspect> {
-        let target = Target::named(&self.target)?;
+    pub fn input(self) -> anyhow::Result<plan::Input> {
+        let graph = self
+            .graph_format
+            .or(self.graph.then_some(plan::GraphFormat::Text));
+        let target = Target::named(self.target.as_deref().unwrap_or("push-as-linux"))?;
         let env = Env::process();
         let mut w = Warnings::default();
         let selection = self.select.resolve(self.dir, self.names)?;
@@ -227,9 +254,10 @@ impl PlanCmd {
         };
         let planning = groups.planning(target, selection, &env, &mut w)?;
         w.print();
-        Ok(Inspect {
+        Ok(plan::Input {
             planning,
             json: self.json.json,
+            graph,
         })
     }
 }
@@ -237,7 +265,7 @@ impl PlanCmd {
 impl VerifyCmd {
     /// verify's input: it declares no nodes (it only reads the registry), so its plan has
     /// none set up (`Nodes::unset`).
-    pub fn input(self) -> anyhow::Result<Inspect> {
+    pub fn input(self) -> anyhow::Result<verify::Input> {
         let (target, images) = target_or_image(self.target, self.names);
         let target = Target::named(target.as_deref().unwrap_or("push-as-linux"))?;
         let mut w = Warnings::default();
@@ -254,9 +282,10 @@ impl VerifyCmd {
             nodes,
             skip_unchanged: false,
         };
-        Ok(Inspect {
+        Ok(verify::Input {
             planning,
             json: self.json.json,
+            against: self.against,
         })
     }
 }
@@ -285,9 +314,82 @@ impl DoctorCmd {
 
 impl LintCmd {
     pub fn input(self) -> anyhow::Result<lint::Input> {
+        let selection = self.select.resolve(self.dir, self.names)?;
+        let mut w = Warnings::default();
+        let registry = self.registry.resolve(&mut w)?;
+        w.print();
         Ok(lint::Input {
-            selection: self.select.resolve(self.dir, self.names)?,
+            selection,
+            registry,
+            bases: self.bases,
+            online: self.online,
             json: self.json.json,
+        })
+    }
+}
+
+/// report: a run report to draw.
+#[derive(clap::Args, Debug)]
+pub struct ReportCmd {
+    /// The run report (the JSON file REPORT/--report named).
+    #[arg(value_name = "RUN.json")]
+    pub report: std::path::PathBuf,
+    /// Where to write the page [default: RUN.json's path with .html].
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<std::path::PathBuf>,
+}
+
+impl ReportCmd {
+    pub fn input(self) -> anyhow::Result<report::Input> {
+        Ok(report::Input {
+            report: self.report,
+            out: self.out,
+        })
+    }
+}
+
+/// promotion: a run report to turn into images.yaml entries.
+#[derive(clap::Args, Debug)]
+pub struct PromotionCmd {
+    /// The run report (the JSON file REPORT/--report named).
+    #[arg(value_name = "RUN.json")]
+    pub report: std::path::PathBuf,
+}
+
+impl PromotionCmd {
+    pub fn input(self) -> anyhow::Result<promotion::Input> {
+        Ok(promotion::Input {
+            report: self.report,
+        })
+    }
+}
+
+/// pin-bases: BASEIMAGE pins to today's digests.
+#[derive(clap::Args, Debug)]
+pub struct PinCmd {
+    /// Pin every BASEIMAGE line, not only those already pinned.
+    #[arg(long)]
+    pub all: bool,
+    /// Show the changes, write nothing.
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub dir: ImagesDirArg,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+impl PinCmd {
+    pub fn input(self) -> anyhow::Result<pin_bases::Input> {
+        let selection = self.dir.all()?;
+        let mut w = Warnings::default();
+        let registry = self.registry.resolve(&mut w)?;
+        w.print();
+        Ok(pin_bases::Input {
+            selection,
+            registry,
+            all: self.all,
+            dry_run: self.dry_run,
         })
     }
 }

@@ -87,6 +87,14 @@ const EX_TLS: &str = "Examples:
 Keep --out outside this checkout: ca/ holds the CA's private key.
 On the node, as Administrator, in the copied node/ folder:
   powershell -ExecutionPolicy Bypass -File .\\install.ps1";
+const EX_REPORT: &str = "Examples:
+  cargo xtask report target/run.json                   # writes target/run.html: the run's timeline
+  cargo xtask report run.json --out /tmp/timeline.html";
+const EX_PROMOTION: &str = "Examples:
+  cargo xtask promotion target/run.json >> ../k8s.io/registry.k8s.io/images/k8s-staging-e2e-test-images/images.yaml";
+const EX_PIN: &str = "Examples:
+  cargo xtask pin-bases -n                             # show today's digests for the pinned lines
+  cargo xtask pin-bases --all                          # pin every BASEIMAGE line";
 const EX_COMPLETIONS: &str = "Examples:
   cargo xtask completions bash > ~/.local/share/bash-completion/completions/cargo
   cargo xtask completions zsh > ~/.zfunc/_cargo-xtask";
@@ -126,6 +134,15 @@ pub enum Cmd {
     /// Check the image folders: Dockerfiles (no RUN/WORKDIR in Windows stages), VERSION, BASEIMAGE.
     #[command(after_help = EX_LINT)]
     Lint(LintCmd),
+    /// Draw a run report (REPORT=FILE of a run) as a timeline: HTML with an SVG, no JavaScript.
+    #[command(after_help = EX_REPORT)]
+    Report(ReportCmd),
+    /// Print the images.yaml entries (kubernetes/k8s.io promotion) for what a run pushed.
+    #[command(after_help = EX_PROMOTION)]
+    Promotion(PromotionCmd),
+    /// Move BASEIMAGE pins (…:tag@sha256:…) to today's digests, showing old and new os.version.
+    #[command(after_help = EX_PIN)]
+    PinBases(PinCmd),
     /// Print a shell completion script for bash or zsh on stdout.
     #[command(after_help = EX_COMPLETIONS)]
     Completions {

@@ -80,13 +80,14 @@ pub fn run(input: Input) -> anyhow::Result<()> {
     )?;
     let log_dir = exec::prepare_logs(logs, &plan)?;
     let mut states = Vec::new();
+    let mut starts = Vec::new();
     let outcome = execute(
         &input,
         &images,
         &mut plan,
         &docker,
         log_dir.as_deref(),
-        &mut states,
+        (&mut states, &mut starts),
     );
     let finished = SystemTime::now();
     // Bad input (exit 2: the buildx check, a release its node cannot run) means the run never
@@ -103,6 +104,7 @@ pub fn run(input: Input) -> anyhow::Result<()> {
         started,
         finished,
         states: &states,
+        starts: &starts,
         outcome: &outcome,
         log_dir: log_dir.as_deref(),
     };
@@ -165,7 +167,7 @@ fn execute(
     plan: &mut Plan,
     docker: &Client,
     log_dir: Option<&Path>,
-    states: &mut Vec<exec::State>,
+    (states, starts): (&mut Vec<exec::State>, &mut Vec<Option<SystemTime>>),
 ) -> anyhow::Result<()> {
     let (p, settings, quiet) = (&input.planning, &input.run, input.output.quiet);
     let target = plan.target.clone();
@@ -212,6 +214,7 @@ fn execute(
             keep_going: settings.keep_going,
         },
         states,
+        starts,
     )
 }
 

@@ -13,29 +13,41 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use crate::config::Selection;
+use super::Planning;
+use crate::config::{Registry, Selection};
+use crate::depends;
+use crate::docker::Client;
 use crate::error::{print, shown, StepFailed};
-use crate::images;
+use crate::freshness::{bases, online};
+use crate::images::{self, Image};
 use crate::lint::{check, Finding, Severity};
 use crate::reference;
+
+/// What lint is handed: the images, the registry (a BASEIMAGE's REGISTRY word names a base of
+/// ours; `--bases` reads the pushed images), the checks that leave this machine, and whether
+/// to answer in JSON.
+#[derive(Debug, Clone)]
+pub struct Input {
+    pub selection: Selection,
+    pub registry: Registry,
+    /// `--bases`: each BASEIMAGE tag's digest now against what the pushed images were built from.
+    pub bases: bool,
+    /// `--online`: the PowerShell release asset and hashes.sha256 for VERSION exist.
+    pub online: bool,
+    pub json: bool,
+}
 
 /// Lints the selected image folders (plus, when no selection was given, notes folders that
 /// are not images), prints the findings and a summary on stdout (or one JSON document with
 /// --json); fails (exit 1) if any finding is an error. Only a selection that names no folder
 /// is bad input (exit 2): what a folder holds is always a finding.
-/// What lint is handed: the images and whether to answer in JSON.
-#[derive(Debug, Clone)]
-pub struct Input {
-    pub selection: Selection,
-    pub json: bool,
+pub fn run(input: Input) -> anyhow::Result<()> {
+    let folders = images::folders(&input.selection, None)?;
+    report(&input, &folders)
 }
 
-pub fn run(Input { selection, json }: Input) -> anyhow::Result<()> {
-    let folders = images::folders(&selection, None)?;
-    report(&selection, json, &folders)
-}
-
-fn report(selection: &Selection, json: bool, folders: &[(String, PathBuf)]) -> anyhow::Result<()> {
+fn report(input: &Input, folders: &[(String, PathBuf)]) -> anyhow::Result<()> {
+    let (selection, json) = (&input.selection, input.json);
     let mut findings = Vec::new();
     if selection.names.is_empty() {
         findings.extend(stray_folders(&selection.dir));
@@ -53,6 +65,19 @@ fn report(selection: &Selection, json: bool, folders: &[(String, PathBuf)]) -> a
             ));
         }
         findings.extend(check(dir));
+    }
+    // A consumer of one of our images at an older VERSION than that image's folder says. The
+    // folders that do not load are findings above already.
+    let cx = images::Context {
+        registry: &input.registry.prefix,
+        os_versions: &[],
+    };
+    if let Ok(imgs) = images::named_or_all(selection, cx, None, Planning::as_they_are()) {
+        let edges = depends::edges(&imgs, &input.registry.prefix);
+        for (dir, message) in depends::stale_references(&imgs, &edges) {
+            findings.push(Finding::new(&dir, None, Severity::Warning, message));
+        }
+        findings.extend(online_and_bases(input, &imgs)?);
     }
     let errors = findings
         .iter()
@@ -88,6 +113,45 @@ fn report(selection: &Selection, json: bool, folders: &[(String, PathBuf)]) -> a
         .into());
     }
     Ok(())
+}
+
+/// The checks that leave this machine: `--online` (the PowerShell download of every image that
+/// fetches one), `--bases` (each pushed Windows image against its base's digest now).
+fn online_and_bases(input: &Input, imgs: &[Image]) -> anyhow::Result<Vec<Finding>> {
+    let mut out = Vec::new();
+    if input.online {
+        let base = std::env::var("POWERSHELL_RELEASES_URL")
+            .unwrap_or_else(|_| online::DEFAULT_RELEASES.to_string());
+        for img in imgs.iter().filter(|i| online::downloads_powershell(i)) {
+            let problems = online::check(&base, &img.version, input.registry.timeout);
+            if problems.is_empty() {
+                crate::error::say(&format!(
+                    "xtask: online: {}: PowerShell {} asset and hashes.sha256 found at {base}",
+                    img.name, img.version
+                ));
+            }
+            for p in problems {
+                out.push(Finding::new(
+                    &img.dir.join("VERSION"),
+                    None,
+                    Severity::Error,
+                    p,
+                ));
+            }
+        }
+    }
+    if input.bases {
+        let docker = Client::find(input.registry.timeout)?;
+        crate::preflight::buildx(&docker)?;
+        for c in bases::check(&docker, &input.registry.prefix, imgs) {
+            if c.stale {
+                out.push(Finding::new(&c.file, None, Severity::Warning, c.message));
+            } else {
+                crate::error::say(&format!("xtask: bases: {}", c.message));
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn plural(n: usize, what: &str) -> String {

@@ -6,13 +6,17 @@
 pub mod build;
 pub mod doctor;
 pub mod lint;
+pub mod pin_bases;
 pub mod plan;
+pub mod promotion;
+pub mod report;
 pub mod tls;
 pub mod verify;
 
 use crate::config::{Nodes, Registry, Releases, Selection};
+use crate::depends;
 use crate::images::{self, Image, Wants};
-use crate::plan::{Plan, Setup, Target};
+use crate::plan::{graph, Plan, Setup, Target};
 
 /// What a target is planned from: the typed groups every planning command declares.
 #[derive(Debug, Clone)]
@@ -36,8 +40,9 @@ pub struct Inspect {
 
 impl Planning {
     /// The selected images as the target needs them (`wants`), and the plan, after checking
-    /// every tag it pushes against docker's limits: a tag too long for docker is bad input
-    /// before any step runs, not a failure after the builds.
+    /// every tag it pushes against docker's limits (a tag too long for docker is bad input
+    /// before any step runs, not a failure after the builds), in the order the images'
+    /// bases give (`depends`, `plan::graph`).
     pub fn plan(&self, wants: Wants) -> anyhow::Result<(Vec<Image>, Plan)> {
         let names = self.releases.names();
         let cx = images::Context {
@@ -51,11 +56,29 @@ impl Planning {
             &self.nodes,
             self.skip_unchanged,
         );
-        let plan = crate::plan::plan(&setup, &images, &self.target);
+        let mut plan = crate::plan::plan(&setup, &images, &self.target);
         for step in &plan.steps {
             if let Some(img) = images.iter().find(|i| i.name == step.image) {
                 images::check_tag(img, &step.tag)?;
             }
+        }
+        // Images built from other images of IMAGES_DIR wait for them: a cycle is bad input,
+        // since no run could start it; with no edge the plan stays exactly as it was.
+        let edges = depends::edges(&images, &self.registry.prefix);
+        if !edges.is_empty() {
+            let names: Vec<String> = images.iter().map(|i| i.name.clone()).collect();
+            if let Err(cycle) = graph::order(&names, &edges) {
+                return Err(crate::error::BadInput::new(
+                    "IMAGES_DIR",
+                    self.selection.dir.display().to_string(),
+                    format!(
+                        "these images are built from each other in a cycle: {}",
+                        cycle.join(", ")
+                    ),
+                    "see `cargo xtask plan --graph`: each image's BASEIMAGE and FROM lines name its bases",
+                ));
+            }
+            graph::order_plan(&mut plan, &edges);
         }
         Ok((images, plan))
     }

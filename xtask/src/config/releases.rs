@@ -13,7 +13,7 @@ use crate::windows::{self, Release, BUILDS, KNOWN_RELEASES};
 #[derive(clap::Args, Debug, Clone, Default)]
 #[command(next_help_heading = "Windows releases")]
 pub struct OsArgs {
-    /// Releases to build for, space separated: matrix mode. Known: 1809 (= ltsc2019), ltsc2022, ltsc2025, 2004, 20H2; another as NAME=BUILD, e.g. "ltsc2022 next=30000".
+    /// Releases to build for, space separated: matrix mode. Known: 1809 (= ltsc2019), ltsc2022, ltsc2025, 2004, 20H2; another as NAME=BUILD, e.g. "ltsc2022 next=30000"; "all": every supported release.
     #[arg(long, env = "OS_VERSIONS", value_name = "\"OS …\"")]
     pub os_versions: Option<String>,
 }
@@ -35,9 +35,15 @@ impl Releases {
 
 impl OsArgs {
     pub fn resolve(self) -> anyhow::Result<Releases> {
+        // OS_VERSIONS=all: every supported release (windows::coverage::SUPPORTED_RELEASES).
+        let all = windows::coverage::all_supported();
+        let value = match self.os_versions.as_deref() {
+            Some(v) if v.trim() == "all" => Some(all.as_str()),
+            v => v,
+        };
         let words = parse_list(
             "OS_VERSIONS",
-            self.os_versions.as_deref(),
+            value,
             |w| match w.split_once('=') {
                 Some((name, build)) => {
                     windows::is_release_name(name) && !build.is_empty() && !build.contains('=')
@@ -47,7 +53,7 @@ impl OsArgs {
             "release (letters and digits, or NAME=BUILD)",
             "1809 ltsc2022 ltsc2025",
         )?;
-        let (names, builds) = resolve(self.os_versions.as_deref(), &words)?;
+        let (names, builds) = resolve(value, &words)?;
         Ok(Releases(
             names
                 .into_iter()

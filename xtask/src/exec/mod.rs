@@ -30,7 +30,7 @@ use std::cell::Cell;
 use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::docker::said::Said;
 use crate::docker::Client;
@@ -83,11 +83,19 @@ pub enum Event {
     },
 }
 
-/// Runs the plan; `ended` receives how each step ended (for the run report).
-pub fn run(plan: &Plan, opts: &Options, ended: &mut Vec<State>) -> anyhow::Result<()> {
+/// Runs the plan; `ended` receives how each step ended and `starts` when each step started
+/// (both for the run report: its timeline draws each step from its start).
+pub fn run(
+    plan: &Plan,
+    opts: &Options,
+    ended: &mut Vec<State>,
+    starts: &mut Vec<Option<SystemTime>>,
+) -> anyhow::Result<()> {
     signals::install();
     let n = plan.steps.len();
     let started_all = Instant::now();
+    starts.clear();
+    starts.resize(n, None);
     let mut sched = Scheduler::new(plan, opts.limits);
     let mut out = Output::new(plan, opts);
     let (tx, rx): (Sender<Event>, Receiver<Event>) = mpsc::channel();
@@ -115,6 +123,7 @@ pub fn run(plan: &Plan, opts: &Options, ended: &mut Vec<State>) -> anyhow::Resul
                 match d {
                     Decision::Skip(i) => out.skipped(plan, i),
                     Decision::Start(i) => {
+                        starts[i] = Some(SystemTime::now());
                         out.started(plan, i);
                         let s = plan.steps[i].clone();
                         spawn_step(s, opts.clone(), pushes, mine.clone(), tx.clone());

@@ -142,7 +142,9 @@ pub fn default_set(matrix: bool, images: Vec<Image>) -> (Vec<Image>, Vec<String>
     (kept, left_out.into_iter().map(|i| i.name).collect())
 }
 
-fn named_or_all(
+/// The images named, or every image of IMAGES_DIR (no default set): for the commands that look
+/// at every folder (lint, pin-bases), whatever the mode.
+pub fn named_or_all(
     sel: &Selection,
     cx: Context,
     only: Option<&str>,

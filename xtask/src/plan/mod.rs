@@ -4,6 +4,7 @@
 //! tests snapshot it and `plan`/`--dry-run`/`--json` print it.
 
 mod build;
+pub mod graph;
 mod isolation;
 mod lists;
 mod render;

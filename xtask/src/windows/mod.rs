@@ -1,8 +1,10 @@
 //! Windows knowledge, in one place: the releases the tool knows and their builds, the build
 //! number of a release name, of a kernel version string (what a node reports) and of an
-//! os.version (what a list entry carries), and (`isolation`) Microsoft's host × container
-//! compatibility table. Pure data and functions: nothing here asks a node.
+//! os.version (what a list entry carries), (`isolation`) Microsoft's host × container
+//! compatibility table, and (`coverage`) the releases clusters run and what a list lacking one
+//! breaks. Pure data and functions: nothing here asks a node.
 
+pub mod coverage;
 pub mod isolation;
 
 pub use isolation::{decide as decide_isolation, reason as isolation_reason, Isolation};

@@ -145,8 +145,12 @@ fn help_of_a_command_lists_only_what_applies_with_an_example() {
     );
     assert!(lint.contains("--json"), "{lint}");
     assert!(lint.contains("Examples:"), "{lint}");
+    // --registry: `lint --bases` reads the pushed images (docs/release.md).
+    assert!(
+        lint.contains("--registry") && lint.contains("--bases"),
+        "{lint}"
+    );
     for not in [
-        "--registry",
         "--dry-run",
         "--remote-docker-url",
         "--jobs",
@@ -321,7 +325,20 @@ t cargo xtask lint --
     // The flags, in any order (completion's own order is clap's, which values change).
     let mut flags: Vec<&str> = lines[2].split(' ').collect();
     flags.sort();
-    assert_eq!(flags, ["--help", "--images", "--images-dir", "--json"]);
+    assert_eq!(
+        flags,
+        [
+            "--bases",
+            "--help",
+            "--images",
+            "--images-dir",
+            "--json",
+            "--online",
+            "--registry",
+            "--registry-insecure",
+            "--registry-timeout"
+        ]
+    );
 
     let o = run(w.xtask().args(["completions", "zsh"]));
     ok(&o);

@@ -17,7 +17,7 @@ const LAYERS: &[&[&str]] = &[
     &["config"],
     &["dockerfile", "docker", "images"],
     &["plan", "lint"],
-    &["unchanged", "exec", "preflight"],
+    &["unchanged", "exec", "preflight", "depends", "freshness"],
     &["commands"],
     &["cli"],
     &["main"],

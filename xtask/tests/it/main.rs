@@ -37,6 +37,8 @@ mod plan_compat;
 mod plan_matrix;
 mod progress;
 mod quickstart_e2e;
+mod release;
+mod release_e2e;
 mod report;
 mod report_e2e;
 mod secrets;

@@ -93,6 +93,13 @@ pub(super) fn url_var(node: &Node) -> String {
 fn check_all(cfg: &Planning, plan: &Plan, mut r: Report) -> anyhow::Result<Report> {
     let target = &plan.target;
 
+    // Release coverage: the lists this run pushes get one entry per OS_VERSIONS release.
+    if plan.steps.iter().any(|s| s.kind() == Kind::List) {
+        for w in crate::windows::coverage::coverage_of_names("OS_VERSIONS", &cfg.releases.names()) {
+            r.add(Status::Warn, "local", "release coverage", w);
+        }
+    }
+
     // The docker CLI.
     let docker = match Client::find(cfg.registry.timeout) {
         Ok(d) => {

@@ -7,6 +7,10 @@
 //! together.
 
 mod digests;
+pub mod promotion;
+pub mod read;
+pub mod timeline;
+pub mod traffic;
 
 use std::fs;
 use std::io::Write;
@@ -35,6 +39,8 @@ pub struct Run<'a> {
     pub finished: SystemTime,
     /// How each step ended; empty when the run stopped before its first step.
     pub states: &'a [State],
+    /// When each step started; empty or None when it did not.
+    pub starts: &'a [Option<SystemTime>],
     pub outcome: &'a anyhow::Result<()>,
     pub log_dir: Option<&'a Path>,
 }
@@ -102,6 +108,10 @@ pub fn document(run: &Run, digests: &[Digest]) -> Value {
                 "node_url": node_url,
                 "state": state.key(),
                 "seconds": state.took().map(seconds),
+                "started_seconds": run.starts.get(i).copied().flatten()
+                    .and_then(|t| t.duration_since(run.started).ok())
+                    .filter(|_| state.took().is_some())
+                    .map(seconds),
                 "error": match state { State::Failed(_, m) => Some(m.clone()), _ => None },
                 "skip_reason": s.skip.as_ref().filter(|_| *state == State::Skipped),
                 "log": log,

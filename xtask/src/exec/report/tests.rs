@@ -69,6 +69,7 @@ fn doc(states: &[State], outcome: anyhow::Result<()>, digests: &[Digest]) -> Val
         started: UNIX_EPOCH + Duration::from_secs(1_767_367_800),
         finished: UNIX_EPOCH + Duration::from_millis(1_767_367_812_345),
         states,
+        starts: &[],
         outcome: &outcome,
         log_dir: None,
     };

@@ -9,7 +9,9 @@
 
 use serde_json::{json, Value};
 
-use super::{Inspect, Planning};
+mod against;
+
+use super::Planning;
 use crate::docker::oci::short_digest;
 use crate::docker::{resolve, Client, Registry};
 use crate::error::{print, StepFailed};
@@ -26,6 +28,8 @@ struct Row {
     /// The registry could not be asked (no answer, refused, unreadable): "unknown", never
     /// "wrong" — verify says wrong only when it read something else.
     unknown: bool,
+    /// Release coverage (lists only): right, but some clusters would fail to run it.
+    warnings: Vec<String>,
 }
 
 /// Why a tag could not be checked, or that it is missing: docker's complaint, whole (its first
@@ -44,12 +48,32 @@ fn asked(e: &str) -> (String, bool) {
     }
 }
 
-pub fn run(input: Inspect) -> anyhow::Result<()> {
+/// What verify is handed: the target's planning groups, whether to answer in JSON, and the
+/// registry of the promoted copies to compare with instead (`--against`).
+#[derive(Debug, Clone)]
+pub struct Input {
+    pub planning: Planning,
+    pub json: bool,
+    pub against: Option<String>,
+}
+
+pub fn run(input: Input) -> anyhow::Result<()> {
     let (planning, as_json) = (input.planning, input.json);
+    let against = input
+        .against
+        .as_deref()
+        .map(against::check_other)
+        .transpose()?;
     let (_, plan) = planning.plan(Planning::as_they_are())?;
     let docker = Client::find(planning.registry.timeout)?;
     preflight::buildx(&docker)?;
+    if let Some(other) = against {
+        return run_against(docker.registry(), &planning, as_json, &plan, &other);
+    }
     let rows = check(docker.registry(), &plan);
+    for w in rows.iter().flat_map(|r| &r.warnings) {
+        crate::error::say(&format!("xtask: warning: {w}"));
+    }
     if as_json {
         print(&format!(
             "{}\n",
@@ -158,6 +182,7 @@ fn json(plan: &Plan, rows: &[Row]) -> Value {
             "found": r.found,
             "ok": r.ok,
             "state": if r.ok { "ok" } else if r.unknown { "unknown" } else { "wrong" },
+            "warnings": r.warnings,
         })).collect::<Vec<_>>(),
         "summary": {
             "tags": rows.len(),
@@ -186,6 +211,7 @@ fn check_image(registry: Registry, tag: &str, want: &str) -> Row {
         found,
         ok,
         unknown,
+        warnings: Vec::new(),
     }
 }
 
@@ -220,6 +246,7 @@ fn check_list(registry: Registry, spec: &ListSpec) -> Row {
         found: crate::error::shown_line(&found),
         ok,
         unknown,
+        warnings: Vec::new(),
     };
     let ask = registry.asker();
     let found = match resolve::list(&ask, &spec.list) {
@@ -258,5 +285,82 @@ fn check_list(registry: Registry, spec: &ListSpec) -> Row {
             )
         })
         .collect();
-    row(entries.join(", "), true, false)
+    let builds: Vec<u32> = found
+        .iter()
+        .filter_map(|f| {
+            f.os_version
+                .as_deref()
+                .and_then(crate::windows::build_of_os_version)
+        })
+        .collect();
+    Row {
+        warnings: crate::windows::coverage::coverage(&spec.list, &builds),
+        ..row(entries.join(", "), true, false)
+    }
+}
+
+/// `--against OTHER`: every tag the target pushes, compared with its name in OTHER.
+fn run_against(
+    reader: Registry,
+    planning: &Planning,
+    as_json: bool,
+    plan: &Plan,
+    other: &str,
+) -> anyhow::Result<()> {
+    let registry = &planning.registry.prefix;
+    let tags: Vec<(String, bool)> = plan
+        .steps
+        .iter()
+        .filter(|s| s.kind() != Kind::Build)
+        .map(|s| (s.tag.clone(), s.kind() == Kind::List))
+        .collect();
+    let compared = against::compare_all(reader, &tags, registry, other);
+    if as_json {
+        print(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&json!({
+                "target": plan.target.name(),
+                "registry": registry,
+                "against": other,
+                "rows": compared.iter().map(against::json).collect::<Vec<_>>(),
+            }))?
+        ))?;
+    } else {
+        for c in &compared {
+            let mark = if c.differences.is_empty() {
+                "✓"
+            } else {
+                "✗"
+            };
+            print(&format!(
+                "{mark}  {}  {}\n",
+                c.here,
+                against::describe(&c.found_here)
+            ))?;
+            for d in &c.differences {
+                print(&format!("     {d}\n"))?;
+            }
+        }
+    }
+    let bad: Vec<&str> = compared
+        .iter()
+        .filter(|c| !c.differences.is_empty())
+        .map(|c| c.here.as_str())
+        .collect();
+    if bad.is_empty() {
+        if !as_json {
+            print(&format!(
+                "verify --against {other}: all {} tags the same\n",
+                compared.len()
+            ))?;
+        }
+        return Ok(());
+    }
+    Err(StepFailed(format!(
+        "verify --against {other}: {} of {} tags differ: {}",
+        bad.len(),
+        compared.len(),
+        bad.join(", ")
+    ))
+    .into())
 }
