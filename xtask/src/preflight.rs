@@ -14,7 +14,7 @@ use crate::config::{self, Config, Node};
 use crate::docker::{self, Answer};
 use crate::error::BadInput;
 use crate::plan::Plan;
-pub use node::{ask as ask_node, node_says, probe as probe_nodes, undecided};
+pub use node::{ask as ask_node, engine_of, node_says, probe as probe_nodes, undecided};
 
 /// The docker CLI, found on PATH. Missing is bad input (exit 2): nothing can run.
 pub fn find_docker() -> anyhow::Result<PathBuf> {

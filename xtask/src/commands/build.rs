@@ -110,7 +110,7 @@ fn execute(
     buildx.map_err(|_| anyhow::anyhow!("the buildx check panicked"))??;
     let decided = decided.map_err(|_| anyhow::anyhow!("the node probe panicked"))??;
     *plan = probed;
-    show(cfg, &decided);
+    show(cfg, &decided.0, &decided.1);
     if let Some(probe) = probe {
         unchanged::apply(plan, &probe?);
     }
@@ -158,20 +158,26 @@ fn decide_for_dry_run(cfg: &Config, plan: &mut plan::Plan) -> anyhow::Result<()>
         return Ok(());
     }
     let docker = preflight::find_docker()?;
-    let decided = preflight::probe_nodes(&docker, cfg, &ready, plan)?;
-    show(cfg, &decided);
+    let (decided, routed) = preflight::probe_nodes(&docker, cfg, &ready, plan)?;
+    show(cfg, &decided, &routed);
     Ok(())
 }
 
 /// The isolation decisions, on stderr before the run: every one in matrix mode, only
-/// warnings in compat mode (whose argv is upstream's whatever the node).
-fn show(cfg: &Config, decided: &[plan::Decided]) {
+/// warnings in compat mode (whose argv is upstream's whatever the node); then each Windows
+/// node build's builder where it is not simply the node's default.
+fn show(cfg: &Config, decided: &[plan::Decided], routed: &[plan::Routed]) {
     for d in decided {
         if cfg.is_matrix() {
             eprintln!("xtask: isolation: {}", d.line());
         }
         if let Some(w) = &d.warning {
             eprintln!("xtask: warning: {w}");
+        }
+    }
+    for r in routed {
+        if cfg.is_matrix() || r.via == plan::BuildVia::Classic {
+            eprintln!("xtask: builder: {}", r.line());
         }
     }
 }

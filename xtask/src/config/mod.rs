@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use crate::error::{shown, BadInput};
 pub use isolation::{decide as decide_isolation, reason as isolation_reason};
-pub use isolation::{Isolation, IsolationChoice};
+pub use isolation::{route as builder_route, Builder, Isolation, IsolationChoice, Route};
 pub use nodes::{check_certs, kind, read_small};
 pub use opts::{
     DryRunArgs, ImagesArg, ImagesDirArg, JsonArg, NodeArgs, Opts, OsArgs, OutputArgs, RegistryArgs,

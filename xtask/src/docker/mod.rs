@@ -28,6 +28,8 @@ pub enum Answer {
 pub fn query(docker: &Path, argv: &[String], deadline: Option<Duration>) -> Answer {
     let f = process::run(process::Spec {
         program: docker,
+        env: &[],
+        stdin: None,
         argv,
         deadline,
         sink: None,

@@ -176,6 +176,7 @@ fn run_step(step: &Step, opts: &Options, pushes: bool, tx: &Sender<Event>) -> Re
         node: step.remote_node(),
         registry: (step.kind() != Kind::Build || pushes).then_some(step.tag.as_str()),
     };
+    let env = step.env();
     let runner = Runner {
         docker: &opts.docker,
         step: step.id - 1,
@@ -183,6 +184,7 @@ fn run_step(step: &Step, opts: &Options, pushes: bool, tx: &Sender<Event>) -> Re
         registry_timeout: opts.timeouts.registry,
         watch: &watch,
         stop: &signals::STOP,
+        env: &env,
         gave_up: Cell::new(false),
     };
     match &step.action {

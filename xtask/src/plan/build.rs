@@ -6,7 +6,8 @@
 //! no tag for them), after the node images' cache steps.
 
 use super::{
-    Action, BuildIsolation, Inputs, Kind, ListEntry, ListSpec, NodeRef, Plan, Step, Tags, Target,
+    Action, BuildIsolation, BuildVia, Inputs, Kind, ListEntry, ListSpec, NodeRef, Plan, Step, Tags,
+    Target,
 };
 use crate::config::{Config, Isolation, IsolationChoice};
 use crate::images::Image;
@@ -170,6 +171,7 @@ fn build_step(cfg: &Config, img: &Image, os: Option<&str>, after: Vec<usize>) ->
         context: img.context(),
         build_args: node_build_args(img, os),
         isolation: build_isolation(cfg),
+        builder: BuildVia::Unknown,
     };
     let inputs = inputs(cfg, &tag);
     step(Kind::Build, tag, img, os, action, inputs, after)
