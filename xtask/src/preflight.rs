@@ -4,6 +4,7 @@
 //! which also decides each build's isolation. `doctor` reuses these pieces for its report;
 //! the run never depends on doctor.
 
+pub mod credentials;
 mod node;
 
 use std::fs;

@@ -93,7 +93,7 @@ fn execute(
     let target = plan.target.clone();
     let nodes = preflight::nodes_of(cfg, plan);
     let mut probed = plan.clone();
-    let (buildx, decided, probe) = std::thread::scope(|s| {
+    let (buildx, decided, probe, creds) = std::thread::scope(|s| {
         let buildx = s.spawn(|| {
             if target.caches() {
                 preflight::buildx(docker).map(|_| ())
@@ -102,12 +102,22 @@ fn execute(
             }
         });
         let decided = s.spawn(|| preflight::probe_nodes(docker, cfg, &nodes, &mut probed));
+        // Nodes push with this machine's credentials: refused before any build when the
+        // registry wants credentials this machine does not hold.
+        let creds = s.spawn(|| match pushed_tag(plan) {
+            Some(tag) => {
+                preflight::credentials::check_for_push(&cfg.registry, &tag, cfg.registry_timeout)
+                    .map(|_| ())
+            }
+            None => Ok(()),
+        });
         let probe = cfg
             .skip_unchanged
             .then(|| unchanged::probe(docker, images, plan, cfg.registry_timeout));
-        (buildx.join(), decided.join(), probe)
+        (buildx.join(), decided.join(), probe, creds.join())
     });
     buildx.map_err(|_| anyhow::anyhow!("the buildx check panicked"))??;
+    creds.map_err(|_| anyhow::anyhow!("the credentials check panicked"))??;
     let decided = decided.map_err(|_| anyhow::anyhow!("the node probe panicked"))??;
     *plan = probed;
     show(cfg, &decided.0, &decided.1);
@@ -133,6 +143,14 @@ fn execute(
         },
         states,
     )
+}
+
+/// The first tag a plan writes to the registry (None: it pushes nothing).
+pub(crate) fn pushed_tag(plan: &Plan) -> Option<String> {
+    plan.steps
+        .iter()
+        .find(|s| s.kind() != plan::Kind::Build)
+        .map(|s| s.tag.clone())
 }
 
 /// --dry-run shows the isolation a run would use: in matrix mode the nodes whose URL and cert

@@ -23,6 +23,7 @@ pub use opts::{
     RunArgs, SkipArg,
 };
 use parse::{parse_list, parse_number, parse_switch};
+pub use pem::base64 as base64_decode;
 
 pub const DEFAULT_REGISTRY: &str = "registry.k8s.io/e2e-test-images";
 
