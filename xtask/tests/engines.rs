@@ -217,3 +217,27 @@ fn doctor_lists_the_engine_and_each_releases_builder() {
         "1809: classic — the classic builder sends --isolation=hyperv"
     );
 }
+
+#[test]
+fn compat_mode_with_forced_hyperv_shows_the_classic_builder_in_a_dry_run() {
+    let w = world();
+    let o = run(on(&w, "", "26100", "containerd", "process")
+        .args(["build", "--dry-run"])
+        .env("ISOLATION", "hyperv"));
+    let out = stdout(&o);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let line = out
+        .lines()
+        .find(|l| !l.starts_with('#'))
+        .expect("a build line");
+    assert!(
+        line.starts_with("DOCKER_BUILDKIT=0 docker ") && line.contains("--isolation=hyperv"),
+        "{out}"
+    );
+    // And the run does what the dry run said.
+    let o = run(on(&w, "", "26100", "containerd", "process")
+        .arg("build")
+        .env("ISOLATION", "hyperv"));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(builds(&w), vec!["compat hyperv 0"]);
+}

@@ -6,7 +6,9 @@
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use crate::config::{check_certs, Config, Env, Needs, Node, Opts, URL_PLACEHOLDER};
+use crate::config::{
+    check_certs, Config, Env, IsolationChoice, Needs, Node, Opts, URL_PLACEHOLDER,
+};
 use crate::error::BadInput;
 use crate::exec::{self, report, term};
 use crate::images::{self, Image, Wants};
@@ -157,7 +159,10 @@ pub(crate) fn pushed_tag(plan: &Plan) -> Option<String> {
 /// files are set are asked (read-only, within NODE_TIMEOUT), as a run asks them; a node that
 /// is not set up keeps the plan's placeholder. Compat mode's argv does not depend on the node.
 fn decide_for_dry_run(cfg: &Config, plan: &mut plan::Plan) -> anyhow::Result<()> {
-    if !cfg.is_matrix() || !plan.target.builds() {
+    // Compat mode's argv does not depend on the node, unless ISOLATION=hyperv asks for a flag
+    // that a BuildKit node would drop (then the build's environment does).
+    let forced_hyperv = cfg.isolation == IsolationChoice::Force(crate::config::Isolation::HyperV);
+    if !(cfg.is_matrix() || forced_hyperv) || !plan.target.builds() {
         return Ok(());
     }
     let (ready, unset): (Vec<&Node>, Vec<&Node>) = preflight::nodes_of(cfg, plan)
