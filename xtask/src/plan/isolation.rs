@@ -153,7 +153,7 @@ impl Routed {
     /// One line for the run's output.
     pub fn line(&self) -> String {
         format!(
-            "node {}: {} → {} ({})",
+            "node {}: {} → {} — {}",
             self.url,
             self.os.as_deref().unwrap_or("compat mode"),
             self.via.word().unwrap_or_default(),
