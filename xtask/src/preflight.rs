@@ -5,6 +5,7 @@
 //! the run never depends on doctor.
 
 pub mod credentials;
+mod http;
 mod node;
 
 use std::fs;
