@@ -26,7 +26,13 @@ else
 	# (A stack that is only partly up there is stopped and started afresh by `up`.)
 	ci/stack.sh install
 	trap 'ci/stack.sh down' EXIT
-	ci/stack.sh up
+	# One more try after a failed start (a daemon or front that died while starting on a
+	# loaded machine); a second failure fails the run.
+	ci/stack.sh up || {
+		echo "check: the stack did not come up; stopping it and trying once more" >&2
+		ci/stack.sh down
+		ci/stack.sh up
+	}
 	echo "check: stack at $STACK_HOME installed and up in $(($(date +%s) - t0))s" >&2
 fi
 t1=$(date +%s)

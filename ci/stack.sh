@@ -301,12 +301,13 @@ done
 ENV_KEYS=(STACK_HOME STACK_PREFIX REGISTRY REGISTRY_HOST REGISTRY_PID REMOTE_DOCKER_URL
 	"${NODE_VARS[@]}" DOCKER_CERT_PATH DOCKER_CERT_BASE_PATH DOCKER_HOST DOCKER_CONFIG
 	LOCAL_PID FIXTURES_DIR STACK_LOG_DIR PATH IMAGES_DIR DOCKER_DEFAULT_PLATFORM PERSONA_DIR
-	EXTRA_FRONTS)
+	EXTRA_FRONTS AUTH_REGISTRY AUTH_REGISTRY_HOST AUTH_REGISTRY_PID AUTH_USER AUTH_PASSWORD)
 
 write_pids() {
 	local tmp=$PIDS_FILE.tmp os var
 	: >"$tmp"
 	[ -n "${REGISTRY_PID:-}" ] && echo "registry ${REGISTRY_PID}" >>"$tmp"
+	[ -n "${AUTH_REGISTRY_PID:-}" ] && echo "auth-registry ${AUTH_REGISTRY_PID}" >>"$tmp"
 	for os in "${NODES[@]}"; do
 		var=NODE_PID_$os
 		[ -n "${!var:-}" ] && echo "node-$os ${!var}" >>"$tmp"
@@ -437,6 +438,71 @@ start_registry() {
 	REGISTRY_PID=$!
 	write_pids
 	wait_ready registry "$REGISTRY_PID" "$logf" python3 "$REGISTRY_PY" ping "$REGISTRY_HOST"
+}
+
+# The second registry, with htpasswd auth (the credentials tests): nodes push to it with the
+# client's credentials only (`docker login AUTH_REGISTRY_HOST` on this machine). Its user and
+# a password made at each `up` are in the env file (AUTH_USER, AUTH_PASSWORD); the open
+# registry stays for every other test.
+AUTH_REGISTRY_DIR=$STACK_HOME/auth-registry
+
+write_auth_registry_config() { # write_auth_registry_config PORT
+	mkdir -p "$AUTH_REGISTRY_DIR/data"
+	AUTH_USER=xtask
+	AUTH_PASSWORD=$(python3 -c 'import secrets; print(secrets.token_hex(16))')
+	# bcrypt, as the registry's htpasswd reader wants (Python's crypt: no extra package).
+	python3 -W ignore -c 'import crypt, sys; print(sys.argv[1] + ":" + crypt.crypt(sys.argv[2], crypt.mksalt(crypt.METHOD_BLOWFISH)))' \
+		"$AUTH_USER" "$AUTH_PASSWORD" >"$AUTH_REGISTRY_DIR/htpasswd"
+	chmod 600 "$AUTH_REGISTRY_DIR/htpasswd"
+	cat >"$AUTH_REGISTRY_DIR/config.yml" <<EOF
+version: 0.1
+log:
+  level: info
+  formatter: text
+storage:
+  filesystem:
+    rootdirectory: $AUTH_REGISTRY_DIR/data
+  delete:
+    enabled: true
+  maintenance:
+    uploadpurging:
+      enabled: false
+auth:
+  htpasswd:
+    realm: xtask-stack
+    path: $AUTH_REGISTRY_DIR/htpasswd
+http:
+  addr: 127.0.0.1:$1
+EOF
+}
+
+# Ready when /v2/ asks for credentials (401).
+auth_registry_asks() { # auth_registry_asks HOST
+	python3 - "$1" <<'PY'
+import sys, urllib.request, urllib.error
+try:
+    urllib.request.urlopen(f"http://{sys.argv[1]}/v2/", timeout=2)
+except urllib.error.HTTPError as e:
+    sys.exit(0 if e.code == 401 else 1)
+except Exception:
+    sys.exit(1)
+sys.exit(1)
+PY
+}
+
+start_auth_registry() {
+	if ours "${AUTH_REGISTRY_PID:-}"; then
+		log "auth registry already running (pid $AUTH_REGISTRY_PID)"
+		return 0
+	fi
+	local logf=$LOG_DIR/auth-registry.log
+	(
+		close_inherited_fds
+		exec setsid docker-registry serve "$AUTH_REGISTRY_DIR/config.yml"
+	) >>"$logf" 2>&1 </dev/null &
+	AUTH_REGISTRY_PID=$!
+	write_pids
+	wait_ready "auth registry" "$AUTH_REGISTRY_PID" "$logf" auth_registry_asks "$AUTH_REGISTRY_HOST"
 }
 
 # start_dockerd NAME SOCK [extra dockerd args]: sets DOCKERD_PID
@@ -665,7 +731,7 @@ all_alive() {
 		ours "$pid" || return 1
 		n=$((n + 1))
 	done <"$PIDS_FILE"
-	[ "$n" -ge $((2 + ${#NODES[@]})) ]
+	[ "$n" -ge $((3 + ${#NODES[@]})) ]
 }
 
 UP_DONE=0
@@ -694,7 +760,7 @@ cmd_up() {
 	trap on_up_exit EXIT
 
 	# Fresh runtime state each time; install and certs are kept.
-	rm -rf "$DAEMON_DIR" "$REGISTRY_DIR" "$STACK_HOME/fixtures" "$LOG_DIR"
+	rm -rf "$DAEMON_DIR" "$REGISTRY_DIR" "$AUTH_REGISTRY_DIR" "$STACK_HOME/fixtures" "$LOG_DIR"
 	mkdir -p "$LOG_DIR" "$DAEMON_DIR"
 	make_certs
 	mkdir -p "$STACK_HOME/certbase"
@@ -703,9 +769,12 @@ cmd_up() {
 	done
 
 	choose_personas
-	read -r -a ports <<<"$(free_ports $((1 + ${#NODES[@]})))"
+	read -r -a ports <<<"$(free_ports $((2 + ${#NODES[@]})))"
 	REGISTRY_HOST=127.0.0.1:${ports[0]}
 	REGISTRY=$REGISTRY_HOST/e2e
+	AUTH_REGISTRY_HOST=127.0.0.1:${ports[$((1 + ${#NODES[@]}))]}
+	# shellcheck disable=SC2034 # reaches the env file through write_env's ${!key}
+	AUTH_REGISTRY=$AUTH_REGISTRY_HOST/e2e
 	local i=1
 	for os in "${NODES[@]}"; do
 		printf -v "REMOTE_DOCKER_URL_$os" 'tcp://127.0.0.1:%s' "${ports[$i]}"
@@ -730,6 +799,8 @@ cmd_up() {
 
 	write_registry_config "${ports[0]}"
 	start_registry
+	write_auth_registry_config "${ports[$((1 + ${#NODES[@]}))]}"
+	start_auth_registry
 	for os in "${NODES[@]}"; do
 		start_node "$os"
 	done
@@ -763,6 +834,8 @@ cmd_down() {
 		if [ ${#daemons[@]} -gt 0 ]; then stop_pids "${daemons[@]}"; fi
 		pid=$(awk '$1 == "registry" {print $2}' "$PIDS_FILE")
 		if [ -n "$pid" ]; then stop_pid registry "$pid"; fi
+		pid=$(awk '$1 == "auth-registry" {print $2}' "$PIDS_FILE")
+		if [ -n "$pid" ]; then stop_pid "auth registry" "$pid"; fi
 	fi
 	# Anything else still running from this STACK_HOME (e.g. an up that died before it
 	# wrote a pid): found by pid through its command line.
@@ -812,6 +885,9 @@ cmd_status() {
 		fi
 	}
 	report "registry $REGISTRY_HOST" "${REGISTRY_PID:-}" python3 "$REGISTRY_PY" ping "$REGISTRY_HOST"
+	if [ -n "${AUTH_REGISTRY_HOST:-}" ]; then
+		report "auth registry $AUTH_REGISTRY_HOST" "${AUTH_REGISTRY_PID:-}" auth_registry_asks "$AUTH_REGISTRY_HOST"
+	fi
 	for os in "${NODES[@]}"; do
 		pidvar=NODE_PID_$os
 		sockvar=REMOTE_DOCKER_URL_$os

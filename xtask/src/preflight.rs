@@ -5,7 +5,9 @@
 //! DOCKER_CONTEXT, DOCKER_TLS_VERIFY, BUILDX_BUILDER). `doctor` reuses these pieces for its report;
 //! the run never depends on doctor.
 
+pub mod credentials;
 mod env;
+mod http;
 mod node;
 
 use std::path::Path;
@@ -17,7 +19,7 @@ use crate::docker::{self, Answer, Client};
 use crate::error::BadInput;
 use crate::plan::Plan;
 pub use env::check as docker_env;
-pub use node::{ask as ask_node, node_says, probe as probe_nodes, undecided};
+pub use node::{ask as ask_node, engine_of, node_says, probe as probe_nodes, undecided};
 
 /// The install hint for a missing buildx plugin.
 pub const BUILDX_HINT: &str =

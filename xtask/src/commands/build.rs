@@ -7,12 +7,13 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use super::Planning;
-use crate::config::{check_certs, DryRunArgs, Env, Node, Output, RunSettings};
+use crate::config::{check_certs, DryRunArgs, Env, IsolationChoice, Node, Output, RunSettings};
 use crate::docker::Client;
 use crate::error::BadInput;
 use crate::exec::{self, report, term};
 use crate::images::Image;
 use crate::plan::{self, Plan};
+use crate::windows::Isolation;
 use crate::{preflight, unchanged};
 
 /// What a run is handed: the plan's groups, how it runs, what it leaves behind.
@@ -173,7 +174,7 @@ fn execute(
     let target = plan.target.clone();
     let nodes = preflight::nodes_of(&p.nodes, plan);
     let mut probed = plan.clone();
-    let (buildx, decided, probe) = std::thread::scope(|s| {
+    let (buildx, decided, probe, creds) = std::thread::scope(|s| {
         let buildx = s.spawn(|| {
             if target.caches() {
                 preflight::buildx(docker).map(|_| ())
@@ -183,15 +184,25 @@ fn execute(
         });
         let decided =
             s.spawn(|| preflight::probe_nodes(docker, p.nodes.timeout, &nodes, &mut probed));
+        // Nodes push with this machine's credentials: refused before any build when the
+        // registry wants credentials this machine does not hold.
+        let creds = s.spawn(|| match pushed_tag(plan) {
+            Some(tag) => {
+                preflight::credentials::check_for_push(&p.registry.prefix, &tag, p.registry.timeout)
+                    .map(|_| ())
+            }
+            None => Ok(()),
+        });
         let probe = p
             .skip_unchanged
             .then(|| unchanged::probe(docker.registry(), images, plan));
-        (buildx.join(), decided.join(), probe)
+        (buildx.join(), decided.join(), probe, creds.join())
     });
     buildx.map_err(|_| anyhow::anyhow!("the buildx check panicked"))??;
+    creds.map_err(|_| anyhow::anyhow!("the credentials check panicked"))??;
     let decided = decided.map_err(|_| anyhow::anyhow!("the node probe panicked"))??;
     *plan = probed;
-    show(p.releases.is_matrix(), &decided);
+    show(p.releases.is_matrix(), &decided.0, &decided.1);
     if let Some(probe) = probe {
         unchanged::apply(plan, &probe?);
     }
@@ -218,11 +229,22 @@ fn execute(
     )
 }
 
+/// The first tag a plan writes to the registry (None: it pushes nothing).
+pub(crate) fn pushed_tag(plan: &Plan) -> Option<String> {
+    plan.steps
+        .iter()
+        .find(|s| s.kind() != plan::Kind::Build)
+        .map(|s| s.tag.clone())
+}
+
 /// --dry-run shows the isolation a run would use: in matrix mode the nodes whose URL and cert
 /// files are set are asked (read-only, within NODE_TIMEOUT), as a run asks them; a node that
 /// is not set up keeps the plan's placeholder. Compat mode's argv does not depend on the node.
 fn decide_for_dry_run(p: &Planning, plan: &mut plan::Plan) -> anyhow::Result<()> {
-    if !p.releases.is_matrix() || !plan.target.builds() {
+    // Compat mode's argv does not depend on the node, unless ISOLATION=hyperv asks for a flag
+    // that a BuildKit node would drop (then the build's environment does).
+    let forced_hyperv = p.nodes.isolation == IsolationChoice::Force(Isolation::HyperV);
+    if !(p.releases.is_matrix() || forced_hyperv) || !plan.target.builds() {
         return Ok(());
     }
     let (ready, unset): (Vec<&Node>, Vec<&Node>) = preflight::nodes_of(&p.nodes, plan)
@@ -241,20 +263,26 @@ fn decide_for_dry_run(p: &Planning, plan: &mut plan::Plan) -> anyhow::Result<()>
         return Ok(());
     }
     let docker = Client::find(p.registry.timeout)?;
-    let decided = preflight::probe_nodes(&docker, p.nodes.timeout, &ready, plan)?;
-    show(true, &decided);
+    let (decided, routed) = preflight::probe_nodes(&docker, p.nodes.timeout, &ready, plan)?;
+    show(p.releases.is_matrix(), &decided, &routed);
     Ok(())
 }
 
 /// The isolation decisions, on stderr before the run: every one in matrix mode, only
-/// warnings in compat mode (whose argv is upstream's whatever the node).
-fn show(matrix: bool, decided: &[plan::Decided]) {
+/// warnings in compat mode (whose argv is upstream's whatever the node); then each Windows
+/// node build's builder where it is not simply the node's default.
+fn show(matrix: bool, decided: &[plan::Decided], routed: &[plan::Routed]) {
     for d in decided {
         if matrix {
             crate::error::say(&format!("xtask: isolation: {}", d.line()));
         }
         if let Some(w) = &d.warning {
             crate::error::say(&format!("xtask: warning: {w}"));
+        }
+    }
+    for r in routed {
+        if matrix || r.via == plan::BuildVia::Classic {
+            crate::error::say(&format!("xtask: builder: {}", r.line()));
         }
     }
 }

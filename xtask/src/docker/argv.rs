@@ -227,6 +227,21 @@ pub fn buildx_inspect(name: Option<&str>) -> Vec<String> {
 /// the node's build to that builder instead of the node the plan names.
 pub const NOT_FOR_NODES: &[&str] = &["BUILDX_BUILDER"];
 
+/// `docker --tlsverify … -H URL info --format '{{json .}}'`: what the node's engine is, in
+/// one answer (the CLI's `/_ping` and `/info`): OSType, KernelVersion (a Windows one carries
+/// the OS build), ServerVersion, Isolation (the daemon's default), Driver and DriverStatus
+/// (windowsfilter, or `io.containerd.snapshotter.v1` for the containerd image store).
+/// Read-only.
+pub fn node_info(node: &Node) -> Vec<String> {
+    let mut argv = remote(node);
+    argv.extend(["info", "--format", "{{json .}}"].map(String::from));
+    argv
+}
+
+/// The environment entry that makes the docker CLI use the classic builder for one command
+/// (docker/cli `BuildKitEnabled`: `DOCKER_BUILDKIT` wins over the daemon's `Builder-Version`).
+pub const CLASSIC_BUILDER_ENV: (&str, &str) = ("DOCKER_BUILDKIT", "0");
+
 /// `docker buildx version`: whether the buildx plugin is there. Read-only.
 pub fn buildx_version() -> Vec<String> {
     ["docker", "buildx", "version"].map(String::from).into()

@@ -33,6 +33,8 @@ pub fn query(docker: &Path, argv: &[String], deadline: Option<Duration>) -> Answ
     let _permit = Permit::take();
     let f = process::run(process::Spec {
         program: docker,
+        env: &[],
+        stdin: None,
         argv,
         deadline,
         sink: None,

@@ -67,6 +67,12 @@ pub struct Spec<'a> {
     /// The program (the docker CLI found on PATH); `argv[0]` names it for messages only.
     pub program: &'a Path,
     pub argv: &'a [String],
+    /// Set in the child's environment on top of xtask's (a build routed to the classic
+    /// builder: `DOCKER_BUILDKIT=0`).
+    pub env: &'a [(String, String)],
+    /// Written to the child's stdin, which is then closed (a credential helper reads the
+    /// registry's name there); None: stdin is /dev/null.
+    pub stdin: Option<&'a [u8]>,
     /// Killed when still running after this long.
     pub deadline: Option<Duration>,
     /// Output lines go here as they come; without one, stdout and stderr are kept.
@@ -124,7 +130,12 @@ pub fn run(spec: Spec) -> Finished {
     }
     let mut cmd = Command::new(spec.program);
     cmd.args(spec.argv.iter().skip(1))
-        .stdin(Stdio::null())
+        .envs(spec.env.iter().map(|(k, v)| (k, v)))
+        .stdin(if spec.stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     // A command for a node (its own -H) goes where its argv says, whatever builder the user's
@@ -162,6 +173,12 @@ pub fn run(spec: Spec) -> Finished {
             )))
         }
     };
+    if let (Some(bytes), Some(mut pipe)) = (spec.stdin, child.stdin.take()) {
+        // Small (a registry name): fits the pipe's buffer, so this write does not block on a
+        // child that never reads; the pipe is closed when `pipe` drops.
+        use std::io::Write;
+        let _ = pipe.write_all(bytes);
+    }
     let pid = child.id() as i32;
     let started = Instant::now();
     // Milliseconds after `started` of the last line of output (either stream).
@@ -495,6 +512,8 @@ mod tests {
         Spec {
             program,
             argv,
+            env: &[],
+            stdin: None,
             deadline: None,
             sink: None,
             keep_stdout: true,

@@ -232,6 +232,7 @@ fn run_step(
         node: step.remote_node(),
         registry: (step.kind() != Kind::Build || pushes).then_some(step.tag.as_str()),
     };
+    let env = step.env();
     let runner = Runner {
         docker: &opts.docker.path,
         step: step.id - 1,
@@ -239,6 +240,7 @@ fn run_step(
         registry_timeout: opts.timeouts.registry,
         watch: &watch,
         stop: &signals::STOP,
+        env: &env,
         gave_up: Cell::new(false),
         listen: Some((step.tag.clone(), owned::source_of(step))),
     };

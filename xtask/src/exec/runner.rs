@@ -27,6 +27,8 @@ pub struct Runner<'a> {
     pub watch: &'a StepWatch<'a>,
     /// Set when xtask is stopping (`signals::STOP`): no command starts any more.
     pub stop: &'static AtomicBool,
+    /// The step's environment on top of xtask's (`Step::env`).
+    pub env: &'a [(String, String)],
     /// The last command was ended for want of an answer (deadline or watch): a retry would
     /// wait as long again.
     pub gave_up: Cell<bool>,
@@ -79,6 +81,8 @@ impl Runner<'_> {
         };
         let f = process::run(process::Spec {
             program: self.docker,
+            env: self.env,
+            stdin: None,
             argv,
             deadline,
             sink: Some(sink),
@@ -203,6 +207,7 @@ mod tests {
             registry_timeout: timeouts.registry,
             watch: &watch,
             stop: &STOP,
+            env: &[],
             gave_up: Cell::new(false),
             listen: None,
         };

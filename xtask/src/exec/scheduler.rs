@@ -214,6 +214,7 @@ mod tests {
                     context: "/c".into(),
                     build_args: vec![],
                     isolation: BuildIsolation::NodeDefault,
+                    builder: crate::plan::BuildVia::Unknown,
                 },
                 NodeRef::Remote(Some(os.into())),
             ),

@@ -101,6 +101,8 @@ pub fn node_name(node: &Node) -> String {
 fn ask(docker_cli: &Path, argv: &[String], limit: Duration) -> bool {
     let f = process::run(process::Spec {
         program: docker_cli,
+        env: &[],
+        stdin: None,
         argv,
         deadline: Some(limit),
         sink: None,

@@ -8,7 +8,8 @@
 
 use super::Setup;
 use super::{
-    Action, BuildIsolation, Inputs, Kind, ListEntry, ListSpec, NodeRef, Plan, Step, Tags, Target,
+    Action, BuildIsolation, BuildVia, Inputs, Kind, ListEntry, ListSpec, NodeRef, Plan, Step, Tags,
+    Target,
 };
 use crate::config::IsolationChoice;
 use crate::images::Image;
@@ -174,6 +175,7 @@ fn build_step(cfg: &Setup, img: &Image, os: Option<&str>, after: Vec<usize>) -> 
         context: img.context(),
         build_args: node_build_args(img, os),
         isolation: build_isolation(cfg),
+        builder: BuildVia::Unknown,
     };
     let inputs = inputs(cfg, &tag);
     step(Kind::Build, tag, img, os, action, inputs, after)

@@ -2,10 +2,12 @@
 //! asks them): `auto` follows the compatibility table (`config::decide_isolation`), a Linux
 //! stand-in gets no flag, a release newer than its node is refused before any build. Pure:
 //! the answers are handed in, the plan's data is updated, what was decided is returned for
-//! the run to show.
+//! the run to show. Then `route_builders`: which builder each build goes through so that its
+//! isolation is kept (`config::builder_route`, the decision table), or a refusal.
 
-use super::{Action, BuildIsolation, Plan};
+use super::{Action, BuildIsolation, BuildVia, Plan};
 use crate::error::BadInput;
+use crate::windows::{builder_route, Builder, Route};
 use crate::windows::{decide_isolation, isolation_reason, Isolation};
 
 /// What a node said about itself, as far as isolation cares.
@@ -18,6 +20,145 @@ pub enum NodeSays {
     /// Not Windows (the test stack's Linux dockerd): a stand-in of whichever release it is
     /// configured for, building with no isolation flag.
     StandIn(String),
+}
+
+/// What a Windows node's engine said about itself, as far as builds care (read by preflight
+/// from `docker info`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Engine {
+    /// "Docker 27.5.1", as the engine names itself.
+    pub version: String,
+    /// The builder the docker CLI picks for it by itself.
+    pub builder: Builder,
+    /// Whether the engine still has the classic builder (`DOCKER_BUILDKIT=0` reaches it).
+    pub classic: bool,
+    /// "windowsfilter", "containerd snapshotter", …
+    pub store: String,
+    /// The daemon's default isolation (None: not said).
+    pub default_isolation: Option<Isolation>,
+}
+
+/// One build's route, for the run's output and doctor: per node and release.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Routed {
+    pub url: String,
+    pub os: Option<String>,
+    pub route: Route,
+    pub via: BuildVia,
+    /// The isolation the build needs (None: none asked for).
+    pub needs: Option<Isolation>,
+    pub why: String,
+}
+
+/// Decides the builder of every node build whose node's engine is known (`engine` by URL;
+/// a Linux stand-in or a node not asked answers None and keeps its default builder). Err:
+/// bad input (exit 2) — a build whose isolation nothing on its engine honours — before any
+/// build.
+pub fn route_builders(
+    plan: &mut Plan,
+    engine: &dyn Fn(&str) -> Option<Engine>,
+) -> anyhow::Result<Vec<Routed>> {
+    let mut out: Vec<Routed> = Vec::new();
+    for step in &mut plan.steps {
+        let os = step.os.clone();
+        let Action::Build {
+            node,
+            isolation,
+            builder,
+            ..
+        } = &mut step.action
+        else {
+            continue;
+        };
+        let Some(e) = engine(node.address()) else {
+            continue;
+        };
+        let r = route_one(node.address(), os.as_deref(), &e, *isolation)?;
+        *builder = r.via;
+        if !out.iter().any(|o| o.url == r.url && o.os == r.os) {
+            out.push(r);
+        }
+    }
+    Ok(out)
+}
+
+/// One node build on engine `e`: its route, or the refusal.
+pub fn route_one(
+    url: &str,
+    os: Option<&str>,
+    e: &Engine,
+    isolation: BuildIsolation,
+) -> anyhow::Result<Routed> {
+    let needs = match isolation {
+        BuildIsolation::Is(i) => Some(i),
+        BuildIsolation::NodeDefault | BuildIsolation::FromNode => None,
+    };
+    let route = builder_route(e.builder, e.classic, e.default_isolation, needs);
+    let default = e
+        .default_isolation
+        .map(Isolation::word)
+        .unwrap_or("not said");
+    let release = os.unwrap_or("1809 (compat mode)");
+    let (via, why) = match (route, needs) {
+        (Route::AsPlanned, None) => (
+            BuildVia::Default(e.builder),
+            format!("no isolation asked for: the {} builder as is", e.builder.word()),
+        ),
+        (Route::AsPlanned, Some(i)) => (
+            BuildVia::Default(e.builder),
+            format!("the classic builder sends --isolation={}", i.word()),
+        ),
+        (Route::DefaultIsolation, Some(i)) => (
+            BuildVia::Default(e.builder),
+            format!(
+                "BuildKit drops --isolation, but the daemon's default isolation is {}, the one needed",
+                i.word()
+            ),
+        ),
+        (Route::ClassicBuilder, Some(i)) => (
+            BuildVia::Classic,
+            format!(
+                "BuildKit would drop --isolation={} (the daemon's default is {default}): the engine's classic builder keeps it",
+                i.word()
+            ),
+        ),
+        (Route::Refuse, Some(i)) => {
+            return Err(BadInput::new(
+                "OS_VERSIONS",
+                release,
+                format!(
+                    "node {url} ({}, {} builder, {} image store, default isolation {default}) cannot build {release} with {} isolation: BuildKit drops --isolation and this engine has no classic builder",
+                    e.version, e.builder.word(), e.store, i.word()
+                ),
+                format!(
+                    "set `\"exec-opts\": [\"isolation={}\"]` in the node's daemon.json (every build there then runs with it), or give {release} a node of its own release",
+                    i.word()
+                ),
+            ));
+        }
+        (_, None) => (BuildVia::Default(e.builder), "no isolation asked for".into()),
+    };
+    Ok(Routed {
+        url: url.to_string(),
+        os: os.map(String::from),
+        route,
+        via,
+        needs,
+        why,
+    })
+}
+
+impl Routed {
+    /// One line for the run's output.
+    pub fn line(&self) -> String {
+        format!(
+            "node {}: {} → {} — {}",
+            self.url,
+            self.os.as_deref().unwrap_or("compat mode"),
+            self.via.word().unwrap_or_default(),
+            self.why
+        )
+    }
 }
 
 /// One decision, for the run's output: per node and release.
@@ -241,6 +382,51 @@ mod tests {
         assert!(d.warning.as_deref().unwrap_or("").contains("17763"));
         let d = one(None, NodeSays::Windows(17763), NodeDefault).unwrap();
         assert_eq!((d.isolation, d.warning), (NodeDefault, None));
+    }
+
+    fn engine(builder: Builder, classic: bool, default: Option<Isolation>) -> Engine {
+        Engine {
+            version: "Docker 29.1.0".into(),
+            builder,
+            classic,
+            store: "containerd snapshotter".into(),
+            default_isolation: default,
+        }
+    }
+
+    #[test]
+    fn builds_keep_their_isolation_or_are_refused() {
+        use BuildIsolation::*;
+        use Isolation::*;
+        let r = |e: &Engine, i| route_one("tcp://win:2376", Some("1809"), e, i);
+        let bk = engine(Builder::BuildKit, true, Some(Process));
+        let d = r(&bk, Is(HyperV)).unwrap();
+        assert_eq!((d.route, d.via), (Route::ClassicBuilder, BuildVia::Classic));
+        let d = r(&bk, Is(Process)).unwrap();
+        assert_eq!(
+            (d.route, d.via),
+            (
+                Route::DefaultIsolation,
+                BuildVia::Default(Builder::BuildKit)
+            )
+        );
+        let classic = engine(Builder::Classic, true, Some(Process));
+        let d = r(&classic, Is(HyperV)).unwrap();
+        assert_eq!(d.via, BuildVia::Default(Builder::Classic));
+        let d = r(&bk, NodeDefault).unwrap();
+        assert_eq!(d.route, Route::AsPlanned);
+        let e = r(&engine(Builder::BuildKit, false, Some(Process)), Is(HyperV)).unwrap_err();
+        let msg = e.to_string();
+        assert_eq!(crate::error::code(&e), 2);
+        for want in [
+            "tcp://win:2376",
+            "Docker 29.1.0",
+            "BuildKit",
+            "1809",
+            "isolation=hyperv",
+        ] {
+            assert!(msg.contains(want), "{want}: {msg}");
+        }
     }
 
     #[test]

@@ -15,10 +15,13 @@ use std::path::PathBuf;
 
 use crate::config::{Node, Nodes, Releases};
 use crate::docker;
+use crate::windows::Builder;
 use crate::windows::Isolation;
 
 pub use build::{node_build_args, plan};
-pub use isolation::{resolve_isolation, Decided, NodeSays};
+pub use isolation::{
+    resolve_isolation, route_builders, route_one, Decided, Engine, NodeSays, Routed,
+};
 pub use lists::{ListEntry, ListSpec};
 pub use render::print;
 pub use tags::Tags;
@@ -107,6 +110,8 @@ pub enum Action {
         context: String,
         build_args: Vec<(String, String)>,
         isolation: BuildIsolation,
+        /// The builder it goes through, once the node has said what it is.
+        builder: BuildVia,
     },
     /// `docker push` from a Windows node.
     Push { node: Node },
@@ -136,12 +141,48 @@ pub enum BuildIsolation {
 }
 
 impl BuildIsolation {
+    /// For the report: "process", "hyperv", or "node default" (no flag sent).
+    pub fn word(self) -> Option<String> {
+        match self {
+            BuildIsolation::NodeDefault => Some("node default".into()),
+            BuildIsolation::FromNode => None,
+            BuildIsolation::Is(i) => Some(i.word().into()),
+        }
+    }
+
     /// The value of docker's `--isolation` flag (None: no flag).
     fn flag_value(self) -> Option<&'static str> {
         match self {
             BuildIsolation::NodeDefault => None,
             BuildIsolation::FromNode => Some(ISOLATION_PLACEHOLDER),
             BuildIsolation::Is(i) => Some(i.word()),
+        }
+    }
+}
+
+/// Which builder a node build goes through, as data (`plan::route_builders` decides it from
+/// what the node's engine said).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BuildVia {
+    /// Not known yet: the node was not asked (a plan, a dry run without the node).
+    Unknown,
+    /// The builder the docker CLI picks for this node by itself.
+    Default(Builder),
+    /// The engine's classic builder, chosen for this build (`DOCKER_BUILDKIT=0` in the
+    /// child's environment) because BuildKit would drop the isolation it needs.
+    Classic,
+}
+
+impl BuildVia {
+    /// For the report and doctor: "classic", "BuildKit", "classic (DOCKER_BUILDKIT=0)".
+    pub fn word(self) -> Option<String> {
+        match self {
+            BuildVia::Unknown => None,
+            BuildVia::Default(b) => Some(b.word().to_string()),
+            BuildVia::Classic => {
+                let (k, v) = docker::CLASSIC_BUILDER_ENV;
+                Some(format!("classic ({k}={v})"))
+            }
         }
     }
 }
@@ -211,6 +252,7 @@ impl Step {
                 context,
                 build_args,
                 isolation,
+                ..
             } => vec![docker::node_build(
                 node,
                 &docker::NodeBuild {
@@ -229,6 +271,22 @@ impl Step {
             } => vec![docker::cache_build(&self.tag, build_args, label, context)],
             Action::Copy { from } => vec![docker::imagetools_copy(&self.tag, from)],
             Action::List(spec) => spec.commands(),
+        }
+    }
+
+    /// The environment the step's commands run with on top of xtask's own: a node build
+    /// routed to the classic builder gets `DOCKER_BUILDKIT=0`. Shown by `plan` and
+    /// `--dry-run` (a `K=V` prefix, a JSON `env` field), passed to the child by the executor.
+    pub fn env(&self) -> Vec<(String, String)> {
+        match &self.action {
+            Action::Build {
+                builder: BuildVia::Classic,
+                ..
+            } => {
+                let (k, v) = docker::CLASSIC_BUILDER_ENV;
+                vec![(k.to_string(), v.to_string())]
+            }
+            _ => Vec::new(),
         }
     }
 

@@ -25,7 +25,15 @@ pub fn render_text(plan: &Plan) -> String {
             out.push_str(&format!(" — skipped: {why}"));
         }
         out.push('\n');
+        // A step's environment (a build routed to the classic builder) prefixes its line as
+        // bash takes it: `DOCKER_BUILDKIT=0 docker …`.
+        let env: String = s
+            .env()
+            .iter()
+            .map(|(k, v)| format!("{k}={} ", shell_word(v)))
+            .collect();
         for argv in s.commands() {
+            out.push_str(&env);
             out.push_str(&shell_line(&argv));
             out.push('\n');
         }
@@ -48,6 +56,7 @@ pub fn render_json(plan: &Plan) -> Value {
                 "node": s.node.label(),
                 "argv": s.commands().into_iter().next().unwrap_or_default(),
                 "commands": s.commands(),
+                "env": s.env().into_iter().map(|(k, v)| (k, Value::String(v))).collect::<serde_json::Map<String, Value>>(),
                 "depends_on": s.after,
                 "skip": s.skip,
             })

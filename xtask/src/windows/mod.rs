@@ -7,7 +7,10 @@
 pub mod coverage;
 pub mod isolation;
 
-pub use isolation::{decide as decide_isolation, reason as isolation_reason, Isolation};
+pub use isolation::{
+    decide as decide_isolation, reason as isolation_reason, route as builder_route, Builder,
+    Isolation, Route,
+};
 
 /// The Windows releases the tool knows, with their build numbers: a node must run at least
 /// this build to run their containers, and a list entry's os.version is

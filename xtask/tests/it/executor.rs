@@ -489,7 +489,9 @@ fn a_wedged_registry_ends_the_unchanged_probe_and_verify_within_the_limit() {
     assert!(
         w.calls()
             .iter()
-            .all(|c| c.contains(&"imagetools".to_string()) || c.contains(&"version".to_string())),
+            .all(|c| c.contains(&"imagetools".to_string())
+                || c.contains(&"version".to_string())
+                || c.contains(&"info".to_string())),
         "{:?}",
         w.calls()
     );

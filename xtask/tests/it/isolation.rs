@@ -203,7 +203,7 @@ fn a_node_that_does_not_answer_ends_the_run_before_any_build() {
     let o = run(on_one_node(&w, "1809 ltsc2022", &["push-as-linux"])
         .env("FAKE_DOCKER_SLEEP", "30")
         // The probe, not the buildx check (`buildx version`, which has no deadline).
-        .env("FAKE_DOCKER_SLEEP_ON", " version --format ")
+        .env("FAKE_DOCKER_SLEEP_ON", " info --format ")
         .env("NODE_TIMEOUT", "1"));
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(1), "{err}");
@@ -221,7 +221,7 @@ fn a_node_that_does_not_answer_ends_the_run_before_any_build() {
         .xtask()
         .args(["build"])
         .env("REMOTE_DOCKER_URL", "tcp://winbuild:2376")
-        .env("FAKE_DOCKER_FAIL", " version --format ")
+        .env("FAKE_DOCKER_FAIL", " info --format ")
         .env("NODE_TIMEOUT", "1"));
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(1), "{err}");

@@ -678,9 +678,11 @@ fn push_runs_the_cheap_local_checks_first() {
     w.image("alpha", "1.0");
     let key = w.certs().join("key.pem");
     fs::set_permissions(&key, fs::Permissions::from_mode(0o644)).expect("chmod");
+    // (A loopback REGISTRY: the default one is HTTPS, whose push needs a `docker login` here.)
     let o = run(w
         .xtask()
         .env("REMOTE_DOCKER_URL", "tcp://127.0.0.1:2376")
+        .env("REGISTRY", "127.0.0.1:5000/e2e")
         .arg("push"));
     assert!(o.status.success(), "{}", stderr(&o));
     let err = stderr(&o);
@@ -690,9 +692,11 @@ fn push_runs_the_cheap_local_checks_first() {
     );
 
     fs::set_permissions(&key, fs::Permissions::from_mode(0o600)).expect("chmod");
+    // (A loopback REGISTRY: the default one is HTTPS, whose push needs a `docker login` here.)
     let o = run(w
         .xtask()
         .env("REMOTE_DOCKER_URL", "tcp://127.0.0.1:2376")
+        .env("REGISTRY", "127.0.0.1:5000/e2e")
         .arg("push"));
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(!stderr(&o).contains("warning:"), "{}", stderr(&o));

@@ -35,8 +35,8 @@ fn a_nodes_os_is_shown_escaped_and_bounded() {
         &w,
         &format!(
             r##"
-if [[ " $* " == *" version --format "* ]]; then
-  printf '{{"Version":"fake","Os":"li\\u001b]0;pwned\\u0007nux{long}","Arch":"amd64","KernelVersion":"6.1\\r\\u001b[2K"}}\n'
+if [[ " $* " == *" version --format "* || " $* " == *" info --format "* ]]; then
+  printf '{{"Version":"fake","ServerVersion":"fake","Os":"li\\u001b]0;pwned\\u0007nux{long}","OSType":"li\\u001b]0;pwned\\u0007nux{long}","Arch":"amd64","KernelVersion":"6.1\\r\\u001b[2K"}}\n'
   exit 0
 fi
 "##

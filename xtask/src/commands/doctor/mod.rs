@@ -191,7 +191,10 @@ fn check_all(cfg: &Planning, plan: &Plan, mut r: Report) -> anyhow::Result<Repor
     // The registry.
     if needs_registry {
         match (&docker, buildx) {
-            (Some(d), true) => registry::check_registry(&mut r, cfg, plan, d),
+            (Some(d), true) => {
+                registry::check_registry(&mut r, cfg, plan, d);
+                registry::check_credentials(&mut r, cfg, plan);
+            }
             (Some(_), false) => r.add(
                 Status::Warn,
                 "local",

@@ -10,7 +10,7 @@ use super::report::{first_line, tail_after, Report, Status};
 use super::url_var;
 use crate::config::{IsolationChoice, Node};
 use crate::docker::Client;
-use crate::plan::NodeSays;
+use crate::plan::{self, BuildIsolation, NodeSays};
 use crate::preflight;
 use crate::windows::{decide_isolation, isolation_reason, Isolation};
 
@@ -50,7 +50,12 @@ pub(super) fn check_node(
             return;
         }
     };
-    let version = crate::error::shown(server["Version"].as_str().unwrap_or("?"));
+    let version = crate::error::shown(
+        server["ServerVersion"]
+            .as_str()
+            .or(server["Version"].as_str())
+            .unwrap_or("?"),
+    );
     r.add(
         Status::Ok,
         s,
@@ -58,6 +63,78 @@ pub(super) fn check_node(
         format!("{}: mutual TLS ok, docker {version}", node.address()),
     );
     check_os(r, s, node, &server, choice);
+    check_engine(r, s, node, &server, choice);
+}
+
+/// The node's engine (version, builder, image store, default isolation) and, for the release
+/// it builds, which builder keeps the isolation the build needs — or why nothing does.
+pub(super) fn check_engine(
+    r: &mut Report,
+    s: &str,
+    node: &Node,
+    info: &Value,
+    choice: IsolationChoice,
+) {
+    let Some(e) = preflight::engine_of(info) else {
+        return;
+    };
+    let default = e
+        .default_isolation
+        .map(Isolation::word)
+        .unwrap_or("not said");
+    r.add(
+        Status::Ok,
+        s,
+        "engine",
+        format!(
+            "{}, {} builder, {} image store, default isolation {default}",
+            e.version,
+            e.builder.word(),
+            e.store
+        ),
+    );
+    let host = match preflight::node_says(info) {
+        NodeSays::Windows(b) => Some(b),
+        _ => None,
+    };
+    let needs = match (&node.os, choice) {
+        (_, IsolationChoice::Force(f)) if node.os.is_some() || f == Isolation::HyperV => Some(f),
+        (Some(_), IsolationChoice::Auto) => host
+            .zip(node.build)
+            .and_then(|(h, rel)| decide_isolation(h, rel).ok()),
+        _ => None,
+    };
+    let isolation = match needs {
+        Some(i) => BuildIsolation::Is(i),
+        None => BuildIsolation::NodeDefault,
+    };
+    let release = node.os.as_deref().unwrap_or("compat mode");
+    match plan::route_one(node.address(), node.os.as_deref(), &e, isolation) {
+        Ok(routed) => r.add(
+            Status::Ok,
+            s,
+            "builder",
+            format!(
+                "{release}: {} — {}",
+                routed.via.word().unwrap_or_default(),
+                routed.why
+            ),
+        ),
+        Err(err) => {
+            let text = err.to_string();
+            let hint = text
+                .split_once("\n  hint: ")
+                .map(|(_, h)| h.to_string())
+                .unwrap_or_default();
+            r.hint(
+                Status::Fail,
+                s,
+                "builder",
+                first_line(&text).to_string(),
+                hint,
+            );
+        }
+    }
 }
 
 /// The node's OS (from `docker version`'s Server part) and build, then what a run does with

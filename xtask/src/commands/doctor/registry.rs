@@ -54,6 +54,35 @@ pub(super) fn check_registry(r: &mut Report, cfg: &Planning, plan: &Plan, docker
     }
 }
 
+/// Whether this machine holds credentials REGISTRY accepts for a push, when it asks for them
+/// (`preflight::credentials`): node pushes carry this machine's credentials, never the node's.
+pub(super) fn check_credentials(r: &mut Report, cfg: &Planning, plan: &Plan) {
+    use crate::preflight::credentials::{self, Verdict};
+    let host = credentials::registry_host(&cfg.registry.prefix);
+    let tag = plan
+        .steps
+        .iter()
+        .find(|s| s.kind() != crate::plan::Kind::Build)
+        .or(plan.steps.first())
+        .map(|s| s.tag.clone())
+        .unwrap_or_else(|| format!("{}/xtask-doctor:probe", cfg.registry.prefix));
+    let repo = credentials::repository(&tag, &host);
+    let v = credentials::check(
+        &cfg.registry.prefix,
+        &repo,
+        &credentials::config_dir(),
+        cfg.registry.timeout,
+    );
+    let detail = v.detail(&cfg.registry.prefix);
+    if v.refuses() {
+        r.hint(Status::Fail, "local", "credentials", detail, v.hint(&host));
+    } else if matches!(v, Verdict::Unreachable(_) | Verdict::Unverified(_)) {
+        r.add(Status::Warn, "local", "credentials", detail);
+    } else {
+        r.add(Status::Ok, "local", "credentials", detail);
+    }
+}
+
 pub(super) fn registry_error(
     e: &str,
     registry: &str,

@@ -93,6 +93,14 @@ pub fn document(run: &Run, digests: &[Digest]) -> Value {
                 .filter(|p| state.took().is_some() && p.is_file())
                 .map(|p| p.display().to_string());
             let pushes = (s.kind() != Kind::Build).then(|| s.tag.clone());
+            // A node build's builder and isolation as run: the `--isolation` it sent (None:
+            // the node's default) and the builder it went through (None: not asked).
+            let (builder, isolation) = match &s.action {
+                Action::Build {
+                    builder, isolation, ..
+                } => (builder.word(), isolation.word()),
+                _ => (None, None),
+            };
             let (digest, why) = match digests.get(i) {
                 Some(Ok(d)) => (Some(d.clone()), None),
                 Some(Err(why)) => (None, Some(why.clone())),
@@ -116,6 +124,8 @@ pub fn document(run: &Run, digests: &[Digest]) -> Value {
                 "skip_reason": s.skip.as_ref().filter(|_| *state == State::Skipped),
                 "log": log,
                 "tag": s.tag,
+                "builder": builder,
+                "isolation": isolation,
                 "pushes": pushes,
                 "digest": digest,
                 "why_no_digest": why,

@@ -44,6 +44,7 @@ fn plan() -> Plan {
                     context: "/i/alpha/".into(),
                     build_args: Vec::new(),
                     isolation: crate::plan::BuildIsolation::NodeDefault,
+                    builder: crate::plan::BuildVia::Unknown,
                 },
                 "r/alpha:1.0",
             ),

@@ -86,7 +86,7 @@ impl World {
     /// FAKE_DOCKER_JSON on stdout for FAKE_DOCKER_JSON_ON; fails FAKE_DOCKER_FLAKY_TIMES times with
     /// a transient-looking FAKE_DOCKER_FLAKY_MSG on FAKE_DOCKER_FLAKY, then succeeds; with
     /// FAKE_DOCKER_RENDEZVOUS=N a build waits until N builds have started (proves parallelism).
-    /// The node probe (`version --format …`) answers as a Windows node of build
+    /// The node probe (`info --format …`; `version --format …` too) answers as a Windows node of build
     /// FAKE_NODE_BUILDS' entry for its URL ("URL=BUILD …") or FAKE_NODE_BUILD, else as a Linux
     /// stand-in. With FAKE_DOCKER_TIMED a node build sleeps FAKE_BUILD_SECS (0.4) and a node
     /// push FAKE_PUSH_SECS (0.3), each logging "kind URL start end" to docker.log.times.
@@ -156,6 +156,23 @@ if [[ " $* " == *" version --format "* ]]; then
   fi
   exit 0
 fi
+if [[ " $* " == *" info --format "* ]]; then
+  build=${FAKE_NODE_BUILD:-}
+  for e in ${FAKE_NODE_BUILDS:-}; do [[ ${e%=*} == "$url" ]] && build=${e##*=}; done
+  if [[ -n $build ]]; then
+    # FAKE_NODE_STORE=containerd: an engine with the containerd image store (BuildKit);
+    # FAKE_NODE_ISOLATION: the daemon's default isolation (process).
+    if [[ ${FAKE_NODE_STORE:-} == containerd ]]; then
+      store='"Driver":"windows","DriverStatus":[["driver-type","io.containerd.snapshotter.v1"]]'
+    else
+      store='"Driver":"windowsfilter","DriverStatus":[]'
+    fi
+    printf '{"ServerVersion":"%s","OSType":"windows","Architecture":"x86_64","KernelVersion":"10.0 %s (%s.1.amd64fre.ge_release.240331-1435)","Isolation":"%s",%s}\n' "${FAKE_NODE_VERSION:-fake}" "$build" "$build" "${FAKE_NODE_ISOLATION:-process}" "$store"
+  else
+    printf '{"ServerVersion":"fake","OSType":"linux","Architecture":"x86_64","KernelVersion":"6.1.0-fake","Driver":"overlayfs","DriverStatus":[["driver-type","io.containerd.snapshotter.v1"]]}\n'
+  fi
+  exit 0
+fi
 if [[ -n "${FAKE_DOCKER_TIMED:-}" && -n $url ]]; then
   kind=; secs=
   if [[ " $* " == *" build "* ]]; then kind=build; secs=${FAKE_BUILD_SECS:-0.4}
@@ -206,7 +223,7 @@ echo "fake docker: $1 $2 ok"
             .filter(|c| !(c.len() >= 3 && c[..3] == ["buildx", "imagetools", "inspect"]))
             .filter(|c| {
                 !c.windows(2)
-                    .any(|w| w[0] == "version" && w[1] == "--format")
+                    .any(|w| (w[0] == "version" || w[0] == "info") && w[1] == "--format")
             })
             .collect()
     }
@@ -217,7 +234,7 @@ echo "fake docker: $1 $2 ok"
             .into_iter()
             .filter(|c| {
                 c.windows(2)
-                    .any(|w| w[0] == "version" && w[1] == "--format")
+                    .any(|w| (w[0] == "version" || w[0] == "info") && w[1] == "--format")
             })
             .filter_map(|c| {
                 let i = c.iter().position(|a| a == "-H")?;
@@ -243,7 +260,10 @@ echo "fake docker: $1 $2 ok"
     pub fn work_calls(&self) -> Vec<Vec<String>> {
         self.calls()
             .into_iter()
-            .filter(|c| !c.iter().any(|a| a == "version" || a == "inspect"))
+            .filter(|c| {
+                !c.iter()
+                    .any(|a| a == "version" || a == "info" || a == "inspect")
+            })
             .collect()
     }
 
