@@ -431,3 +431,65 @@ fn every_persona_answers_as_its_engine() {
         );
     }
 }
+
+/// Issue 18 §2 on the engines of 2026: Docker 29 on Windows Server 2025 with the containerd
+/// image store picks BuildKit, which drops `--isolation`. A one-host matrix there must send each
+/// build whose isolation differs from the daemon's default through the classic builder
+/// (DOCKER_BUILDKIT=0 for that build: the recorded request is a classic `POST /build` carrying
+/// the isolation), and keep BuildKit for the builds the default already isolates rightly.
+#[test]
+#[ignore = "needs the loopback stack: make e2e"]
+fn a_one_host_matrix_on_docker29_containerd_keeps_every_builds_isolation() {
+    let s = Stack::get();
+    // (persona, daemon default) → the releases routed to the classic builder, and theirs.
+    let cases = [
+        (
+            "ws2025-docker29-containerd",
+            vec![("1809", "hyperv")],
+            vec!["ltsc2022", "ltsc2025"],
+        ),
+        (
+            "ws2025-docker29-containerd-hyperv",
+            vec![("ltsc2022", "process"), ("ltsc2025", "process")],
+            vec!["1809"],
+        ),
+    ];
+    for (persona, classic, buildkit) in cases {
+        let f = front(&s, &format!("persona-{persona}"));
+        let r = namespace3(&s, &format!("proute{}", persona.len()));
+        let images_dir = alpha_for_three(&s);
+        let out = ok(
+            &s.xtask(&r, images_dir.path())
+                .args(["push", "alpha"])
+                .env("OS_VERSIONS", "1809 ltsc2022 ltsc2025")
+                .env("REMOTE_DOCKER_URL", &f.url)
+                .output()
+                .expect("xtask"),
+            &format!("xtask push alpha on {persona}"),
+        );
+        let want: Vec<(String, Option<String>)> = classic
+            .iter()
+            .map(|(os, i)| {
+                (
+                    format!("{r}/alpha:1.0-windows-amd64-{os}"),
+                    Some(i.to_string()),
+                )
+            })
+            .collect();
+        assert_eq!(
+            classic_builds(&f, &r),
+            want,
+            "{persona}: the classic builds and the isolation each carried:\n{out}"
+        );
+        for os in &buildkit {
+            assert!(
+                out.lines().any(|l| l.starts_with("xtask: builder:")
+                    && l.contains(&format!(": {os} → BuildKit"))),
+                "{persona}: {os} should stay on BuildKit:\n{out}"
+            );
+        }
+        // Every release is in the list, each with its os.version.
+        let list = s.inspect(&format!("{r}/alpha:1.0")).expect("list");
+        assert_eq!(images(&list).len(), 3, "{persona}: {list}");
+    }
+}
