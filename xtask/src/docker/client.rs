@@ -138,6 +138,18 @@ impl Registry<'_> {
     }
 }
 
+/// Docker's complaint in one line: its first non-empty line, without buildx's `ERROR: `,
+/// cut at 160 characters (callers escape it where they show it).
+pub fn first_line(e: &str) -> String {
+    e.lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("error")
+        .trim_start_matches("ERROR: ")
+        .chars()
+        .take(160)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,7 +29,10 @@ struct Ask<'a> {
 
 impl Ask<'_> {
     fn json(&self, argv: &[String]) -> Result<Value, String> {
-        let out = self.reader.ask(argv).map_err(|e| first(e.message()))?;
+        let out = self
+            .reader
+            .ask(argv)
+            .map_err(|e| docker::client::first_line(e.message()))?;
         serde_json::from_str(out.trim()).map_err(|e| format!("docker's answer is not JSON: {e}"))
     }
 
@@ -37,7 +40,7 @@ impl Ask<'_> {
     fn digest(&self, reference: &str) -> Result<String, String> {
         self.reader
             .digest(reference)
-            .map_err(|e| first(e.message()))
+            .map_err(|e| docker::client::first_line(e.message()))
     }
 
     /// The layers of REF's windows/amd64 image (an index's entry, or the manifest).
@@ -80,16 +83,6 @@ fn strip_tag(name: &str) -> &str {
         Some(i) => &name[..slash + i],
         None => name,
     }
-}
-
-fn first(e: &str) -> String {
-    e.lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("error")
-        .trim_start_matches("ERROR: ")
-        .chars()
-        .take(160)
-        .collect()
 }
 
 /// What `lint --bases` found for one image and release.

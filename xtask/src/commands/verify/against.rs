@@ -102,12 +102,12 @@ fn held(reader: Registry, reference: &str) -> Held {
     let answer = match ask(&docker::inspect_raw(reference)) {
         Ok(a) => a,
         Err(e) if e.contains("not found") => return Held::Missing,
-        Err(e) => return Held::Unknown(first_line(&e)),
+        Err(e) => return Held::Unknown(docker::client::first_line(&e)),
     };
     let descriptor = match ask(&docker::inspect_descriptor(reference)) {
         Ok(a) => a,
         Err(e) if e.contains("not found") => return Held::Missing,
-        Err(e) => return Held::Unknown(first_line(&e)),
+        Err(e) => return Held::Unknown(docker::client::first_line(&e)),
     };
     read(&answer, &descriptor)
 }
@@ -238,16 +238,6 @@ pub fn json(c: &Compared) -> Value {
         "ok": c.differences.is_empty(),
         "differences": c.differences,
     })
-}
-
-fn first_line(e: &str) -> String {
-    e.lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("error")
-        .trim_start_matches("ERROR: ")
-        .chars()
-        .take(160)
-        .collect()
 }
 
 #[cfg(test)]
