@@ -111,8 +111,10 @@ fn alpha_for_three(s: &Stack) -> TempDir {
     ok(&o, "cp -R alpha");
     let base = dir.join("BASEIMAGE");
     let mut text = std::fs::read_to_string(&base).expect("BASEIMAGE");
-    text.push_str("windows/amd64/ltsc2025=REGISTRY/windows-base:ltsc2025\n");
-    std::fs::write(&base, text).expect("write BASEIMAGE");
+    if !text.contains("windows/amd64/ltsc2025=") {
+        text.push_str("windows/amd64/ltsc2025=REGISTRY/windows-base:ltsc2025\n");
+        std::fs::write(&base, text).expect("write BASEIMAGE");
+    }
     t
 }
 
