@@ -341,7 +341,9 @@ write_env() {
 		done
 		# REMOTE_DOCKER_URL is node 1809's already: exporting REMOTE_DOCKER_URL_1809 too would
 		# leave it unused ("every release has its own node").
-		echo "# matrix mode on this stack (both stand-in nodes): export OS_VERSIONS='${NODES[*]}' DOCKER_CERT_BASE_PATH REMOTE_DOCKER_URL_${NODES[1]}"
+		local others=()
+		for _os in "${NODES[@]:1}"; do others+=("REMOTE_DOCKER_URL_$_os"); done
+		echo "# matrix mode on this stack (every stand-in node): export OS_VERSIONS='${NODES[*]}' DOCKER_CERT_BASE_PATH ${others[*]}"
 	} >"$tmp"
 	mv -f "$tmp" "$ENV_FILE"
 	write_pids

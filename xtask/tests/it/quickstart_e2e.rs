@@ -56,7 +56,7 @@ fn the_env_file_makes_no_command_warn_in_compat_or_in_the_matrix_mode_it_suggest
     let env = std::fs::read_to_string(&s.file).expect("env file");
     let line = env
         .lines()
-        .find_map(|l| l.strip_prefix("# matrix mode on this stack (both stand-in nodes): "))
+        .find_map(|l| l.strip_prefix("# matrix mode on this stack (every stand-in node): "))
         .expect("the env file says how to turn matrix mode on");
     let o = in_env_shell(&s, &format!(r#"{line} && "$XTASK" -n push-as-linux"#));
     let (out, err) = text(&o);
@@ -65,7 +65,7 @@ fn the_env_file_makes_no_command_warn_in_compat_or_in_the_matrix_mode_it_suggest
         !err.contains("xtask: warning"),
         "matrix mode warned:\n{err}"
     );
-    for os in ["1809", "ltsc2022"] {
+    for os in ["1809", "ltsc2022", "ltsc2025"] {
         assert!(
             out.contains(&format!("-windows-amd64-{os}")),
             "no {os} build in the matrix plan:\n{out}"
