@@ -1,5 +1,5 @@
 //! The command line: clap's definition of `cargo xtask`, one variant per command, each taking
-//! only the groups of variables that mean something to it (config/opts.rs), so
+//! only the groups of variables that mean something to it (config/, one file per group), so
 //! `cargo xtask help COMMAND` lists exactly what applies, with an example, and a flag given to
 //! a command it means nothing to is refused (exit 2). `parse` also does what clap does not:
 //! flags typed before the command are moved after it (`cargo xtask -n push` works), a flag's
