@@ -82,13 +82,7 @@ pub fn run(input: Input) -> anyhow::Result<()> {
     } else {
         print_table(&plan, &rows)?;
     }
-    let tags = |unknown: bool| -> Vec<&str> {
-        rows.iter()
-            .filter(|r| !r.ok && r.unknown == unknown)
-            .map(|r| r.tag.as_str())
-            .collect()
-    };
-    let (wrong, unknown) = (tags(false), tags(true));
+    let (wrong, unknown) = not_ok(&rows);
     let mut why = Vec::new();
     if !wrong.is_empty() {
         why.push(format!(
@@ -164,15 +158,20 @@ fn print_table(plan: &Plan, rows: &[Row]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `verify --json`: the rows and a summary, on stdout; the exit code as without --json.
-fn json(plan: &Plan, rows: &[Row]) -> Value {
+/// The tags read wrong and the tags that could not be asked about, in row order.
+fn not_ok(rows: &[Row]) -> (Vec<&str>, Vec<&str>) {
     let tags = |unknown: bool| -> Vec<&str> {
         rows.iter()
             .filter(|r| !r.ok && r.unknown == unknown)
             .map(|r| r.tag.as_str())
             .collect()
     };
-    let (wrong, unknown) = (tags(false), tags(true));
+    (tags(false), tags(true))
+}
+
+/// `verify --json`: the rows and a summary, on stdout; the exit code as without --json.
+fn json(plan: &Plan, rows: &[Row]) -> Value {
+    let (wrong, unknown) = not_ok(rows);
     json!({
         "target": plan.target.name(),
         "mode": if plan.matrix { "matrix" } else { "compat" },
