@@ -62,14 +62,7 @@ pub fn local(nodes: &Nodes, plan: &Plan, registry_timeout: Duration) -> anyhow::
         }
         seen.push(&node.cert_path);
         let dir = &node.cert_path;
-        let facts = certs::examine(dir).map_err(|p| {
-            BadInput::new(
-                node.cert_variable(),
-                dir.display().to_string(),
-                p.what(),
-                p.hint(dir),
-            )
-        })?;
+        let facts = certs::examine(dir).map_err(|p| p.bad_input(node.cert_variable(), dir))?;
         if facts.key_shared {
             crate::error::say(&format!(
                 "xtask: warning: {} is mode {:04o}, readable by others: chmod 600 it",

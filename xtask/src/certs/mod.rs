@@ -11,6 +11,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
+use crate::error::BadInput;
 use crate::files::read_small;
 
 /// The three files, what each must hold (the PEM block labels accepted) and what it is.
@@ -75,6 +76,12 @@ impl Problem {
             Problem::File { file, why } => format!("{file}: {why}"),
             Problem::Unreadable { file, why } => format!("{file} cannot be read: {why}"),
         }
+    }
+
+    /// The problem as bad input (exit 2) naming `var`, the folder, what is wrong and the fix:
+    /// how config and preflight refuse a folder.
+    pub fn bad_input(&self, var: &str, dir: &Path) -> anyhow::Error {
+        BadInput::new(var, dir.display().to_string(), self.what(), self.hint(dir))
     }
 
     /// Its fix.

@@ -2,7 +2,7 @@
 //! resolve into, each group once, in one order; the command is handed only that input.
 
 use crate::commands::{
-    build, lint, pin_bases, plan, promotion, report, tls, verify, Inspect, Planning,
+    build, doctor, lint, pin_bases, plan, promotion, report, tls, verify, Planning,
 };
 use crate::config::{
     DryRunArgs, Env, ImagesArg, ImagesDirArg, JsonArg, NodeArgs, Nodes, OsArgs, OutputArgs,
@@ -291,7 +291,7 @@ impl VerifyCmd {
 }
 
 impl DoctorCmd {
-    pub fn input(self) -> anyhow::Result<Inspect> {
+    pub fn input(self) -> anyhow::Result<doctor::Input> {
         let (target, images) = target_or_image(self.target, self.names);
         let target = Target::named(target.as_deref().unwrap_or("push-as-linux"))?;
         let env = Env::process();
@@ -305,7 +305,7 @@ impl DoctorCmd {
         };
         let planning = groups.planning(target, selection, &env, &mut w)?;
         w.print();
-        Ok(Inspect {
+        Ok(doctor::Input {
             planning,
             json: self.json.json,
         })

@@ -249,7 +249,7 @@ fn decide_for_dry_run(p: &Planning, plan: &mut plan::Plan) -> anyhow::Result<()>
     }
     let (ready, unset): (Vec<&Node>, Vec<&Node>) = preflight::nodes_of(&p.nodes, plan)
         .into_iter()
-        .partition(|n| n.url.is_some() && check_certs("", n).is_ok());
+        .partition(|n| n.url.is_some() && check_certs(n).is_ok());
     if preflight::undecided(plan) {
         for n in &unset {
             crate::error::say(&format!(

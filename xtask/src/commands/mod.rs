@@ -30,14 +30,6 @@ pub struct Planning {
     pub skip_unchanged: bool,
 }
 
-/// The input of the commands that look at a target without running it (plan, verify,
-/// doctor): its planning groups and whether to answer in JSON.
-#[derive(Debug, Clone)]
-pub struct Inspect {
-    pub planning: Planning,
-    pub json: bool,
-}
-
 impl Planning {
     /// The selected images as the target needs them (`wants`), and the plan, after checking
     /// every tag it pushes against docker's limits (a tag too long for docker is bad input

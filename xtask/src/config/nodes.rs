@@ -164,18 +164,19 @@ impl Nodes {
                     hint,
                 ));
             }
-            check_certs(node.cert_variable(), node)?;
+            check_certs(node)?;
         }
         Ok(())
     }
 }
 
-/// The cert folder's cheap check (form only), as bad input naming `var`.
-pub fn check_certs(var: &str, node: &Node) -> anyhow::Result<()> {
+/// The node's cert folder's cheap check (form only), as bad input naming the variable it came
+/// from.
+pub fn check_certs(node: &Node) -> anyhow::Result<()> {
     let dir = &node.cert_path;
     certs::check_form(dir, certs::unix_now())
         .map(|_| ())
-        .map_err(|p| BadInput::new(var, dir.display().to_string(), p.what(), p.hint(dir)))
+        .map_err(|p| p.bad_input(node.cert_variable(), dir))
 }
 
 impl NodeArgs {

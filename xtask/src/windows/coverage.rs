@@ -56,13 +56,6 @@ pub fn coverage(what: &str, builds: &[u32]) -> Vec<String> {
         .collect()
 }
 
-/// `coverage` for a set of release names (OS_VERSIONS, BASEIMAGE's releases); a name the
-/// tool knows no build of (NAME=BUILD) covers nothing supported.
-pub fn coverage_of_names(what: &str, names: &[String]) -> Vec<String> {
-    let builds: Vec<u32> = names.iter().filter_map(|n| build_of_release(n)).collect();
-    coverage(what, &builds)
-}
-
 #[cfg(test)]
 mod coverage_tests {
     use super::*;

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use tls_spec::Facts;
 
-use super::{Inspect, Planning};
+use super::Planning;
 use crate::certs::tool;
 use crate::config::Node;
 use crate::docker::Client;
@@ -33,7 +33,14 @@ use report::{Report, Status};
 const QUERY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// `doctor [TARGET] [IMG…]`: the report for a run of TARGET [default: push-as-linux].
-pub fn run(Inspect { planning, json }: Inspect) -> anyhow::Result<()> {
+/// What doctor is handed: the target's planning groups and whether to answer in JSON.
+#[derive(Debug, Clone)]
+pub struct Input {
+    pub planning: Planning,
+    pub json: bool,
+}
+
+pub fn run(Input { planning, json }: Input) -> anyhow::Result<()> {
     let (_, plan) = planning.plan(Planning::as_they_are())?;
     report(&planning, json, &plan)
 }
@@ -95,7 +102,8 @@ fn check_all(cfg: &Planning, plan: &Plan, mut r: Report) -> anyhow::Result<Repor
 
     // Release coverage: the lists this run pushes get one entry per OS_VERSIONS release.
     if plan.steps.iter().any(|s| s.kind() == Kind::List) {
-        for w in crate::windows::coverage::coverage_of_names("OS_VERSIONS", &cfg.releases.names()) {
+        let builds: Vec<u32> = cfg.releases.0.iter().map(|r| r.build).collect();
+        for w in crate::windows::coverage::coverage("OS_VERSIONS", &builds) {
             r.add(Status::Warn, "local", "release coverage", w);
         }
     }
